@@ -1,0 +1,103 @@
+/**
+ * buildApp(config): the whole service as a Fastify instance that has not started listening.
+ * Plugins are registered explicitly, in order; tests start it on an ephemeral port.
+ */
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify'
+import cors from '@fastify/cors'
+import { createBus, type Bus } from './bus/index.ts'
+import type { Config } from './config/schema.ts'
+import { NotFoundError } from './errors.ts'
+import { TopicAccess } from './http/topic-access.ts'
+import healthRoutes from './http/routes/health.ts'
+import streamRoutes from './http/routes/stream.ts'
+import topicRoutes from './http/routes/topics.ts'
+import type { RouteDeps } from './http/types.ts'
+import { SseHub } from './sse/hub.ts'
+
+export interface AppParts {
+  readonly bus: Bus
+  readonly hub: SseHub
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The service's parts, for main.ts and tests; routes get them as plugin options. */
+    ticker: AppParts
+  }
+}
+
+/** Friendlier words for the errors Fastify itself raises while reading a request. */
+function clientMessage (err: FastifyError, config: Readonly<Config>): string {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return `Request body is larger than the limit of ${config.server.bodyLimitBytes} bytes`
+    case 'FST_ERR_CTP_INVALID_JSON_BODY': return 'Request body is not valid JSON'
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY': return 'Request body is empty; send JSON such as {"data": ...}'
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return 'Send the body as JSON with "Content-Type: application/json"'
+    default: return err.message
+  }
+}
+
+/** The URL without secrets: `access_token` never reaches the logs. */
+const redactUrl = (url: string): string => url.replace(/([?&]access_token=)[^&]*/gi, '$1[redacted]')
+
+export async function buildApp (config: Readonly<Config>): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: config.log.level,
+      serializers: {
+        req: (req: FastifyRequest) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip })
+      }
+    },
+    bodyLimit: config.server.bodyLimitBytes,
+    trustProxy: config.server.trustProxy,
+    // Streams live long: only a client or shutdown ends them.
+    requestTimeout: 0
+  })
+
+  const bus = createBus(config, {
+    onListenerError: (err, event) => app.log.error({ err, topic: event.topic }, 'bus listener failed')
+  })
+  const hub = new SseHub({
+    bus,
+    log: app.log.child({ part: 'sse' }),
+    retryMs: config.sse.retryMs,
+    heartbeatMs: config.sse.heartbeatMs,
+    maxQueuedBytes: config.sse.maxQueuedBytes,
+    maxConnections: config.sse.maxConnections,
+    maxConnectionsPerIp: config.sse.maxConnectionsPerIp
+  })
+  app.decorate('ticker', { bus, hub })
+
+  // Streams never end on their own; end them first or close() waits forever.
+  app.addHook('preClose', async () => { hub.close() })
+  app.addHook('onClose', async () => { await bus.close() })
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const status = err.statusCode ?? 500
+    const ours = err.code?.startsWith('TICKER_ERR_') === true
+    if (status >= 500 && !ours) {
+      request.log.error({ err }, 'request failed')
+      return reply.code(status).send({ code: 'TICKER_ERR_INTERNAL', message: 'Internal server error' })
+    }
+    return reply.code(status).send({ code: err.code ?? 'TICKER_ERR_BAD_REQUEST', message: clientMessage(err, config) })
+  })
+  app.setNotFoundHandler((request, reply) => {
+    const err = new NotFoundError(request.method, redactUrl(request.url.split('?')[0] ?? ''))
+    return reply.code(404).send({ code: err.code, message: err.message })
+  })
+
+  if (config.cors.origins.length > 0) {
+    await app.register(cors, {
+      origin: config.cors.origins.includes('*') ? '*' : [...config.cors.origins],
+      methods: ['GET', 'HEAD'],
+      exposedHeaders: ['Retry-After'],
+      maxAge: 600
+    })
+  }
+
+  const deps: RouteDeps = { config, bus, hub, access: new TopicAccess(config, bus) }
+  await app.register(healthRoutes, deps)
+  await app.register(topicRoutes, deps)
+  await app.register(streamRoutes, deps)
+  return app
+}

@@ -1,0 +1,147 @@
+/**
+ * The embedded backend: a ring buffer per topic and in-process fan-out.
+ * History lives as long as the process; a restart starts a new epoch.
+ */
+import { BadRequestError, TopicLimitError, TopicNameInvalidError, TopicUnknownError } from '../errors.ts'
+import { formatId, newEpoch, parseId } from './event-id.ts'
+import { planReplay } from './replay.ts'
+import { RingBuffer } from './ring-buffer.ts'
+import { isValidTopicName, type TopicRules } from './topics.ts'
+import type { Bus, BusListener, HistoryPage, ReplayPlan, TickerEvent, TopicInfo } from './types.ts'
+
+export interface MemoryBusOptions extends TopicRules {
+  /** Clock, injectable for tests of age eviction. Defaults to Date.now. */
+  now?: () => number
+  /** Called when a listener throws; the event is still delivered to the others. */
+  onListenerError?: (err: unknown, event: TickerEvent) => void
+}
+
+interface Topic {
+  readonly buffer: RingBuffer
+  readonly declared: boolean
+}
+
+export class MemoryBus implements Bus {
+  readonly epoch: string
+  #seq = 0
+  #topics = new Map<string, Topic>()
+  #listeners = new Set<BusListener>()
+  #options: MemoryBusOptions
+  #now: () => number
+
+  constructor (options: MemoryBusOptions) {
+    this.#options = options
+    this.#now = options.now ?? Date.now
+    this.epoch = newEpoch(this.#now())
+    for (const [name, topic] of Object.entries(options.declared)) {
+      this.#topics.set(name, {
+        buffer: new RingBuffer(topic.capacity, topic.maxAgeSeconds * 1000),
+        declared: true
+      })
+    }
+  }
+
+  async publish (topic: string, data: unknown): Promise<TickerEvent> {
+    return this.publishSync(topic, data)
+  }
+
+  /** publish() without the promise: the memory backend accepts events synchronously. */
+  publishSync (topicName: string, data: unknown): TickerEvent {
+    const topic = this.#topicForPublish(topicName)
+    const json = serialise(data)
+    const now = this.#now()
+    const seq = ++this.#seq
+    const event: TickerEvent = Object.freeze({
+      id: formatId(this.epoch, seq), seq, topic: topicName, time: now, data: JSON.parse(json) as unknown, json
+    })
+    topic.buffer.push(event, now)
+    for (const listener of this.#listeners) {
+      try {
+        listener(event)
+      } catch (err) {
+        this.#options.onListenerError?.(err, event)
+      }
+    }
+    return event
+  }
+
+  subscribe (listener: BusListener): () => void {
+    this.#listeners.add(listener)
+    return () => { this.#listeners.delete(listener) }
+  }
+
+  async replay (topics: readonly string[], lastId: string | undefined): Promise<ReplayPlan> {
+    const now = this.#now()
+    return planReplay({
+      topics,
+      lastId,
+      epoch: this.epoch,
+      headSeq: this.#seq,
+      buffer: (name) => this.#buffer(name, now)
+    })
+  }
+
+  async latest (topic: string): Promise<TickerEvent | undefined> {
+    return this.#buffer(topic, this.#now())?.latest()
+  }
+
+  async history (topic: string, afterId: string | undefined, limit: number): Promise<HistoryPage> {
+    const buffer = this.#buffer(topic, this.#now())
+    if (buffer === undefined) return { events: [], reset: afterId !== undefined, hasMore: false }
+    const parsed = afterId === undefined ? undefined : parseId(afterId)
+    const resumable = parsed !== undefined && parsed.epoch === this.epoch &&
+      parsed.seq <= this.#seq && buffer.evictedSeq <= parsed.seq
+    if (!resumable) {
+      const events = buffer.tail(limit)
+      return { events, reset: afterId !== undefined, hasMore: false }
+    }
+    const events = buffer.after(parsed.seq, limit + 1)
+    const hasMore = events.length > limit
+    return { events: hasMore ? events.slice(0, limit) : events, reset: false, hasMore }
+  }
+
+  async topics (): Promise<TopicInfo[]> {
+    const now = this.#now()
+    return [...this.#topics].map(([name, topic]) => {
+      topic.buffer.prune(now)
+      return { name, declared: topic.declared, buffered: topic.buffer.size, lastId: topic.buffer.latest()?.id }
+    })
+  }
+
+  hasTopic (topic: string): boolean {
+    return this.#topics.has(topic)
+  }
+
+  async close (): Promise<void> {
+    this.#listeners.clear()
+  }
+
+  #buffer (name: string, now: number): RingBuffer | undefined {
+    const buffer = this.#topics.get(name)?.buffer
+    buffer?.prune(now)
+    return buffer
+  }
+
+  #topicForPublish (name: string): Topic {
+    const existing = this.#topics.get(name)
+    if (existing !== undefined) return existing
+    if (!isValidTopicName(name)) throw new TopicNameInvalidError(name)
+    const { allowUndeclared, defaults, maxTopics } = this.#options
+    if (!allowUndeclared) throw new TopicUnknownError(name)
+    if (this.#topics.size >= maxTopics) throw new TopicLimitError(maxTopics)
+    const created = { buffer: new RingBuffer(defaults.capacity, defaults.maxAgeSeconds * 1000), declared: false }
+    this.#topics.set(name, created)
+    return created
+  }
+}
+
+function serialise (data: unknown): string {
+  let json: string | undefined
+  try {
+    json = JSON.stringify(data)
+  } catch (err) {
+    throw new BadRequestError(`data cannot be serialised as JSON: ${(err as Error).message}`)
+  }
+  if (json === undefined) throw new BadRequestError('data must be a JSON value (not undefined or a function)')
+  return json
+}

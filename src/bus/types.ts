@@ -1,0 +1,72 @@
+/**
+ * The bus contract. Every backend implements {@link Bus}; every other part imports
+ * these types from `bus/index.ts`, never a backend directly.
+ */
+
+/** One published event, as the bus accepted it. Immutable. */
+export interface TickerEvent {
+  /** Opaque to clients: `<epoch>-<seq>`; see event-id.ts. */
+  readonly id: string
+  /** Position in the bus-wide order; spans every topic. */
+  readonly seq: number
+  readonly topic: string
+  /** When the bus accepted it, ms since the Unix epoch. */
+  readonly time: number
+  /** The published payload, decoupled from the publisher's object. */
+  readonly data: unknown
+  /** `data` serialised once, exactly what goes on the wire. */
+  readonly json: string
+}
+
+/** Why a client cannot resume where it left off. */
+export type ResetReason = 'malformed-id' | 'other-epoch' | 'unknown-id' | 'evicted'
+
+/** What a client that last saw `lastId` must receive before live events: see replay.ts. */
+export interface ReplayPlan {
+  /** Present when history is gone for some topics: the client must be told before `events`. */
+  readonly reset?: { readonly topics: readonly string[], readonly reason: ResetReason }
+  /** In bus order. */
+  readonly events: readonly TickerEvent[]
+  /** The bus position the plan was made at: live events at or before it are covered by the plan. */
+  readonly headSeq: number
+}
+
+/** A page of one topic's history. */
+export interface HistoryPage {
+  readonly events: readonly TickerEvent[]
+  /** True when `after` could not be honoured (gone from the buffer, other epoch, malformed). */
+  readonly reset: boolean
+  /** True when more events follow the last one returned. */
+  readonly hasMore: boolean
+}
+
+export interface TopicInfo {
+  readonly name: string
+  readonly declared: boolean
+  readonly buffered: number
+  readonly lastId: string | undefined
+}
+
+export type BusListener = (event: TickerEvent) => void
+
+export interface Bus {
+  /** Identifies this bus's history; changes when history is lost (a restart of the memory backend). */
+  readonly epoch: string
+  /**
+   * Accepts an event: gives it an ID, buffers it, and hands it to every listener.
+   * Throws TopicUnknownError, TopicNameInvalidError, TopicLimitError or BadRequestError (data not JSON).
+   */
+  publish (topic: string, data: unknown): Promise<TickerEvent>
+  /** Live events of every topic, in bus order, from now on. Returns the unsubscribe function. */
+  subscribe (listener: BusListener): () => void
+  /** What a client resuming after `lastId` (undefined: a fresh client) gets on `topics`. */
+  replay (topics: readonly string[], lastId: string | undefined): Promise<ReplayPlan>
+  latest (topic: string): Promise<TickerEvent | undefined>
+  /** Up to `limit` events after `afterId`, oldest first; with no `afterId`, the newest `limit`. */
+  history (topic: string, afterId: string | undefined, limit: number): Promise<HistoryPage>
+  /** Declared topics and those created by publishing. */
+  topics (): Promise<TopicInfo[]>
+  /** Whether `topic` is declared or was created. */
+  hasTopic (topic: string): boolean
+  close (): Promise<void>
+}

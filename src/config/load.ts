@@ -1,0 +1,175 @@
+/**
+ * Loading the configuration: `config/default.yaml`, then the file named by `--config` or
+ * TICKER_CONFIG merged over it, then environment overrides; validated once into a frozen object.
+ *
+ * Every problem is reported, one line each, naming the field: see {@link ConfigError}.
+ */
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { parse as parseYaml } from 'yaml'
+import { Value } from '@sinclair/typebox/value'
+import type { TSchema } from '@sinclair/typebox'
+import { ConfigSchema, RESERVED_TOPIC_NAMES, type Config } from './schema.ts'
+
+/** The shipped defaults; every setting is there. */
+export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/default.yaml', import.meta.url))
+
+/** A configuration that cannot be used; `problems` has one line per bad field. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[]
+  constructor (problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+type Plain = Record<string, unknown>
+
+const isPlainObject = (value: unknown): value is Plain =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** Deep merge: objects merge key by key, anything else (lists included) replaces. */
+export function mergeConfig<T> (base: T, override: unknown): T {
+  if (!isPlainObject(base) || !isPlainObject(override)) return (override === undefined ? base : override) as T
+  const out: Plain = { ...base }
+  for (const [key, value] of Object.entries(override)) {
+    out[key] = key in out ? mergeConfig(out[key], value) : value
+  }
+  return out as T
+}
+
+function readYamlFile (path: string): unknown {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError([`${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`])
+  }
+  try {
+    const doc: unknown = parseYaml(text) ?? {}
+    if (!isPlainObject(doc)) throw new ConfigError([`${path}: expected a mapping of settings at the top level`])
+    return doc
+  } catch (err) {
+    if (err instanceof ConfigError) throw err
+    throw new ConfigError([`${path}: not valid YAML: ${(err as Error).message.split('\n')[0]}`])
+  }
+}
+
+/** A number from the environment when it looks like one; otherwise the raw string, which validation then names. */
+const envNumber = (raw: string): number | string => (/^-?\d+$/.test(raw) ? Number(raw) : raw)
+const envBoolean = (raw: string): boolean | string => (raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw)
+
+/** The environment variables Ticker reads, and where each lands. */
+const ENV_OVERRIDES: ReadonlyArray<[name: string, apply: (raw: string) => Plain]> = [
+  ['HOST', (raw) => ({ server: { host: raw } })],
+  ['PORT', (raw) => ({ server: { port: envNumber(raw) } })],
+  ['TICKER_TRUST_PROXY', (raw) => ({ server: { trustProxy: envBoolean(raw) } })],
+  ['TICKER_LOG_LEVEL', (raw) => ({ log: { level: raw } })],
+  ['TICKER_PUBLISH_TOKEN', (raw) => ({ auth: { publishToken: raw } })],
+  ['TICKER_SUBSCRIBE_TOKEN', (raw) => ({ auth: { subscribeToken: raw } })],
+  ['TICKER_CORS_ORIGINS', (raw) => ({ cors: { origins: raw.split(',').map((o) => o.trim()).filter(Boolean) } })]
+]
+
+const fieldName = (path: string): string => path.replace(/^\//, '').replaceAll('/', '.') || '(top level)'
+
+function describeExpected (schema: TSchema, message: string): string {
+  const options = (schema.anyOf as TSchema[] | undefined)?.map((s) => s.const as unknown)
+  if (options?.every((o) => typeof o === 'string')) return `expected one of ${options.join(', ')}`
+  if (schema.const !== undefined) return `expected ${JSON.stringify(schema.const)}`
+  if (typeof schema.pattern === 'string') return `expected a string matching ${schema.pattern}`
+  return message.charAt(0).toLowerCase() + message.slice(1)
+}
+
+function schemaProblems (candidate: unknown): string[] {
+  const byField = new Map<string, string>()
+  for (const error of Value.Errors(ConfigSchema, candidate)) {
+    const field = fieldName(error.path)
+    if (byField.has(field)) continue
+    const got = error.value === undefined ? 'nothing' : JSON.stringify(error.value)
+    const unexpected = error.message === 'Unexpected property'
+    const problem = unexpected && /^\/topics\/[^/]+$/.test(error.path)
+      ? `${field}: not a valid topic name; expected 1-64 of a-z 0-9 . _ - starting with a letter or digit`
+      : unexpected
+        ? `${field}: unknown setting (check its spelling against config/default.yaml)`
+        : `${field}: ${describeExpected(error.schema, error.message)}, got ${got}`
+    byField.set(field, problem)
+  }
+  return [...byField.values()]
+}
+
+/** Checks that span several fields, which the schema cannot express. */
+function crossFieldProblems (config: Config): string[] {
+  const problems: string[] = []
+  const names = Object.keys(config.topics)
+  for (const name of names) {
+    if (RESERVED_TOPIC_NAMES.has(name)) problems.push(`topics.${name}: "${name}" is reserved for control events; pick another name`)
+  }
+  const privateTopics = names.filter((n) => config.topics[n]?.private === true)
+  if (privateTopics.length > 0 && config.auth.subscribeToken === '') {
+    problems.push(`auth.subscribeToken: required because topics ${privateTopics.join(', ')} are private (or set TICKER_SUBSCRIBE_TOKEN)`)
+  }
+  if (names.length > config.bus.maxTopics) {
+    problems.push(`bus.maxTopics: ${config.bus.maxTopics} is fewer than the ${names.length} declared topics`)
+  }
+  for (const origin of config.cors.origins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      problems.push(`cors.origins: "${origin}" is not an origin; expected "*" or scheme://host[:port] with no path`)
+    }
+  }
+  return problems
+}
+
+/** Validates a merged candidate into a deep-frozen Config, or throws ConfigError listing every problem. */
+export function validateConfig (candidate: unknown): Readonly<Config> {
+  const problems = schemaProblems(candidate)
+  if (problems.length > 0) throw new ConfigError(problems)
+  const config = candidate as Config
+  const more = crossFieldProblems(config)
+  if (more.length > 0) throw new ConfigError(more)
+  return deepFreeze(structuredClone(config))
+}
+
+function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child)
+    Object.freeze(value)
+  }
+  return value
+}
+
+/** The shipped defaults with `overrides` merged over them; for tests and embedding. */
+export function buildConfig (overrides: unknown = {}): Readonly<Config> {
+  return validateConfig(mergeConfig(readYamlFile(DEFAULT_CONFIG_PATH), overrides))
+}
+
+export interface LoadOptions {
+  argv: readonly string[]
+  env: Readonly<Record<string, string | undefined>>
+}
+
+/** The config file named by `--config FILE`, `--config=FILE` or TICKER_CONFIG, if any. */
+export function configPathFrom ({ argv, env }: LoadOptions): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? ''
+    if (arg === '--config') {
+      const next = argv[i + 1]
+      if (next === undefined || next.startsWith('--')) throw new ConfigError(['--config: expected a file path after it'])
+      return next
+    }
+    if (arg.startsWith('--config=')) return arg.slice('--config='.length)
+  }
+  return env.TICKER_CONFIG === '' ? undefined : env.TICKER_CONFIG
+}
+
+/** Loads defaults, the optional config file and environment overrides, and validates the result. */
+export function loadConfig (options: LoadOptions): Readonly<Config> {
+  let merged: unknown = readYamlFile(DEFAULT_CONFIG_PATH)
+  const path = configPathFrom(options)
+  if (path !== undefined) merged = mergeConfig(merged, readYamlFile(path))
+  for (const [name, apply] of ENV_OVERRIDES) {
+    const raw = options.env[name]
+    if (raw !== undefined && raw !== '') merged = mergeConfig(merged, apply(raw))
+  }
+  return validateConfig(merged)
+}

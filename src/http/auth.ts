@@ -1,0 +1,37 @@
+/**
+ * Tokens: the publish token (POST) and the subscriber token (private topics).
+ * Compared in constant time; neither is ever logged (see the request serializer in app.ts).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { FastifyRequest } from 'fastify'
+
+const digest = (value: string): Buffer => createHash('sha256').update(value).digest()
+
+/** Constant-time string equality (hashing first makes the lengths equal). */
+export function tokensEqual (given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected))
+}
+
+/** The token of an `Authorization: Bearer <token>` header, if there is one. */
+export function bearerToken (request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization
+  if (header === undefined) return undefined
+  const match = /^Bearer +(\S+) *$/i.exec(header)
+  return match?.[1]
+}
+
+/** The subscriber token a request offers: a Bearer header, or `?access_token=` (EventSource cannot set headers). */
+export function offeredSubscribeToken (request: FastifyRequest): string | undefined {
+  const fromHeader = bearerToken(request)
+  if (fromHeader !== undefined) return fromHeader
+  const query = request.query as Record<string, unknown> | undefined
+  const fromQuery = query?.access_token
+  return typeof fromQuery === 'string' ? fromQuery : undefined
+}
+
+/** Whether a request may read private topics. */
+export function canReadPrivate (request: FastifyRequest, subscribeToken: string): boolean {
+  if (subscribeToken === '') return false
+  const offered = offeredSubscribeToken(request)
+  return offered !== undefined && tokensEqual(offered, subscribeToken)
+}

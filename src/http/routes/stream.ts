@@ -1,0 +1,86 @@
+/**
+ * SSE routes: `GET /topics/:topic/stream` (one topic) and `GET /stream?topic=a&topic=b`
+ * (several topics on one connection; `topics=a,b` works too; none given: every readable topic).
+ *
+ * The resume point is the `Last-Event-ID` header, else the `lastEventId` query parameter
+ * (a new EventSource cannot send the header). Anything unusable there means `reset`, never an error.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { BadRequestError, ShuttingDownError, TooManyConnectionsError, TooManyConnectionsFromClientError } from '../../errors.ts'
+import type { Refusal } from '../../sse/hub.ts'
+import type { RouteDeps } from '../types.ts'
+
+/** Most topics one stream may follow. */
+const MAX_TOPICS_PER_STREAM = 256
+/** Seconds a refused client is asked to wait. */
+const RETRY_AFTER_SECONDS = 5
+
+interface StreamQuery {
+  topic?: string | string[]
+  topics?: string | string[]
+  lastEventId?: string | string[]
+}
+
+const asList = (value: string | string[] | undefined): string[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value]
+
+/** Topics named by `topic=` (repeatable) and `topics=a,b`, in order, without repeats. */
+export function topicsFromQuery (query: StreamQuery): string[] {
+  const named = [
+    ...asList(query.topic),
+    ...asList(query.topics).flatMap((list) => list.split(','))
+  ].map((t) => t.trim()).filter((t) => t !== '')
+  return [...new Set(named)]
+}
+
+function resumeId (request: FastifyRequest<{ Querystring: StreamQuery }>): string | undefined {
+  const header = request.headers['last-event-id']
+  const fromHeader = Array.isArray(header) ? header[0] : header
+  if (fromHeader !== undefined && fromHeader !== '') return fromHeader
+  const fromQuery = asList(request.query.lastEventId)[0]
+  return fromQuery === '' ? undefined : fromQuery
+}
+
+const REFUSALS: Record<Refusal, () => Error> = {
+  closing: () => new ShuttingDownError(),
+  total: () => new TooManyConnectionsError(),
+  'per-ip': () => new TooManyConnectionsFromClientError()
+}
+
+export default async function streamRoutes (app: FastifyInstance, { hub, access }: RouteDeps): Promise<void> {
+  async function openStream (request: FastifyRequest<{ Querystring: StreamQuery }>, reply: FastifyReply, topics: string[]): Promise<void> {
+    const refusal = hub.refusal(request.ip)
+    if (refusal !== undefined) {
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS))
+      throw REFUSALS[refusal]()
+    }
+    reply.hijack()
+    await hub.open(reply.raw, {
+      ip: request.ip,
+      topics,
+      lastId: resumeId(request),
+      headers: {
+        ...reply.getHeaders(),
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        'x-accel-buffering': 'no'
+      }
+    })
+  }
+
+  app.get<{ Querystring: StreamQuery }>('/stream', async (request, reply) => {
+    const named = topicsFromQuery(request.query)
+    if (named.length > MAX_TOPICS_PER_STREAM) {
+      throw new BadRequestError(`A stream may follow at most ${MAX_TOPICS_PER_STREAM} topics; got ${named.length}`)
+    }
+    for (const topic of named) access.assertReadable(request, topic)
+    const topics = named.length > 0 ? named : await access.readableTopics(request)
+    await openStream(request, reply, topics)
+  })
+
+  app.get<{ Params: { topic: string }, Querystring: StreamQuery }>('/topics/:topic/stream', async (request, reply) => {
+    const { topic } = request.params
+    access.assertReadable(request, topic)
+    await openStream(request, reply, [topic])
+  })
+}

@@ -1,0 +1,77 @@
+/**
+ * The JSON API: list topics, read a topic's history, publish an event.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { TickerEvent } from '../../bus/index.ts'
+import { PublishDisabledError, UnauthorizedError } from '../../errors.ts'
+import { bearerToken, tokensEqual } from '../auth.ts'
+import type { RouteDeps } from '../types.ts'
+
+interface HistoryQuery {
+  after?: string
+  limit?: number
+}
+
+const eventJson = (event: TickerEvent): { id: string, time: number, data: unknown } =>
+  ({ id: event.id, time: event.time, data: event.data })
+
+export default async function topicRoutes (app: FastifyInstance, { config, bus, hub, access }: RouteDeps): Promise<void> {
+  app.get('/topics', async (request) => {
+    const readable = new Set(await access.readableTopics(request))
+    const topics = (await bus.topics())
+      .filter((t) => readable.has(t.name))
+      .map((t) => ({
+        name: t.name,
+        title: config.topics[t.name]?.title ?? t.name,
+        private: access.isPrivate(t.name),
+        declared: t.declared,
+        lastId: t.lastId ?? null,
+        buffered: t.buffered,
+        subscribers: hub.subscribers(t.name)
+      }))
+    return { topics }
+  })
+
+  const { historyLimit } = config.api
+  app.get<{ Params: { topic: string }, Querystring: HistoryQuery }>('/topics/:topic/events', {
+    schema: {
+      querystring: {
+        type: 'object',
+        properties: {
+          after: { type: 'string', maxLength: 128 },
+          limit: { type: 'integer', minimum: 1, maximum: historyLimit, default: Math.min(100, historyLimit) }
+        }
+      }
+    }
+  }, async (request) => {
+    const { topic } = request.params
+    access.assertReadable(request, topic)
+    const after = request.query.after === '' ? undefined : request.query.after
+    const page = await bus.history(topic, after, request.query.limit ?? historyLimit)
+    return { topic, reset: page.reset, hasMore: page.hasMore, events: page.events.map(eventJson) }
+  })
+
+  const { publishToken } = config.auth
+  const requirePublishToken = async (request: FastifyRequest): Promise<void> => {
+    if (publishToken === '') throw new PublishDisabledError()
+    const offered = bearerToken(request)
+    if (offered === undefined) throw new UnauthorizedError('Publishing needs "Authorization: Bearer <publish token>"')
+    if (!tokensEqual(offered, publishToken)) throw new UnauthorizedError('The publish token is wrong')
+  }
+
+  app.post<{ Params: { topic: string }, Body: { data: unknown } }>('/topics/:topic/events', {
+    // Before the body is read: unauthenticated clients cannot make us parse anything.
+    onRequest: requirePublishToken,
+    schema: {
+      body: {
+        type: 'object',
+        required: ['data'],
+        properties: { data: {} }
+      }
+    }
+  }, async (request, reply) => {
+    const event = await bus.publish(request.params.topic, request.body.data)
+    reply.code(201)
+    return { id: event.id }
+  })
+}

@@ -1,0 +1,12 @@
+import type { Bus } from '../bus/index.ts'
+import type { Config } from '../config/schema.ts'
+import type { SseHub } from '../sse/hub.ts'
+import type { TopicAccess } from './topic-access.ts'
+
+/** What every route plugin is given; routes reach other parts only through these. */
+export interface RouteDeps {
+  readonly config: Readonly<Config>
+  readonly bus: Bus
+  readonly hub: SseHub
+  readonly access: TopicAccess
+}

@@ -1,0 +1,66 @@
+/**
+ * SSE frame encoding (the EventSource wire format). Pure.
+ *
+ *     id: <id>\n
+ *     event: <name>\n
+ *     data: <line 1>\n
+ *     data: <line 2>\n
+ *     \n
+ *
+ * `id:` and `event:` values must not contain CR, LF or NUL (they would start new fields);
+ * data is split into one `data:` line per line, whatever the line ending, so the client's
+ * rejoin with "\n" gives back the text (with CR and CRLF read as LF, as EventSource does).
+ */
+import type { TickerEvent } from '../bus/index.ts'
+
+const FIELD_BREAKERS = /[\r\n\0]/
+const LINE_BREAK = /\r\n|\r|\n/
+
+function assertFieldValue (field: string, value: string): void {
+  if (FIELD_BREAKERS.test(value)) throw new TypeError(`SSE ${field} must not contain CR, LF or NUL`)
+}
+
+/** The text of one event frame. `id` is omitted when undefined. */
+export function encodeFrameText (name: string, data: string, id?: string): string {
+  assertFieldValue('event', name)
+  let text = ''
+  if (id !== undefined) {
+    assertFieldValue('id', id)
+    text += `id: ${id}\n`
+  }
+  text += `event: ${name}\n`
+  for (const line of data.split(LINE_BREAK)) text += `data: ${line}\n`
+  return text + '\n'
+}
+
+const frames = new WeakMap<TickerEvent, Buffer>()
+
+/**
+ * The frame of a bus event, encoded once and cached for the event's lifetime,
+ * so live fan-out and every replay share the same bytes.
+ */
+export function eventFrame (event: TickerEvent): Buffer {
+  let frame = frames.get(event)
+  if (frame === undefined) {
+    frame = Buffer.from(encodeFrameText(event.topic, event.json, event.id))
+    frames.set(event, frame)
+  }
+  return frame
+}
+
+/** A control event (such as `reset`): no `id:`, so the client's cursor stays where it was. */
+export function controlFrame (name: string, data: unknown): Buffer {
+  return Buffer.from(encodeFrameText(name, JSON.stringify(data)))
+}
+
+/** `retry:` tells the client how long to wait before reconnecting; digits only. */
+export function retryFrame (ms: number): Buffer {
+  if (!Number.isInteger(ms) || ms < 0) throw new RangeError(`retry must be a non-negative integer, got ${ms}`)
+  return Buffer.from(`retry: ${ms}\n\n`)
+}
+
+/** A comment line; clients ignore it, proxies see traffic. */
+export function commentFrame (text: string): Buffer {
+  assertFieldValue('comment', text)
+  return Buffer.from(`: ${text}\n\n`)
+}

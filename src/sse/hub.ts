@@ -1,0 +1,194 @@
+/**
+ * The SSE hub: every open stream, and the one path by which bus events reach them.
+ *
+ * - One bus subscription for the whole hub; each event is encoded once (frame.ts) and the same
+ *   bytes are written to every session following its topic.
+ * - One heartbeat timer for all sessions.
+ * - A session whose unsent bytes pass `maxQueuedBytes` is disconnected: the server never buffers
+ *   without bound for a slow reader.
+ * - Opening a stream: register (holding live frames back), ask the bus for the replay plan, write
+ *   reset/replay, then release held frames newer than the plan. Nothing is lost between the plan
+ *   and going live, nothing is sent twice — whether the bus answers at once or after a round trip.
+ */
+import type { ServerResponse, OutgoingHttpHeaders } from 'node:http'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Bus, TickerEvent } from '../bus/index.ts'
+import { commentFrame, controlFrame, eventFrame, retryFrame } from './frame.ts'
+import { Session } from './session.ts'
+
+export interface HubOptions {
+  readonly bus: Bus
+  readonly log: FastifyBaseLogger
+  /** `retry:` sent first on every stream, in ms. */
+  readonly retryMs: number
+  /** Interval of the shared heartbeat comment, in ms. */
+  readonly heartbeatMs: number
+  /** Unsent bytes allowed per session before it is disconnected. */
+  readonly maxQueuedBytes: number
+  readonly maxConnections: number
+  readonly maxConnectionsPerIp: number
+}
+
+export type CloseReason = 'client' | 'slow' | 'shutdown' | 'error'
+
+/** Why a new stream cannot be admitted, if it cannot. */
+export type Refusal = 'closing' | 'total' | 'per-ip'
+
+export interface OpenOptions {
+  readonly ip: string
+  readonly topics: readonly string[]
+  readonly lastId: string | undefined
+  /** Response headers (content type, CORS, ...); undefined values are left out. */
+  readonly headers: Readonly<Record<string, string | number | string[] | undefined>>
+}
+
+const HEARTBEAT = commentFrame('heartbeat')
+const SHUTDOWN = commentFrame('server shutting down')
+
+export class SseHub {
+  readonly #options: HubOptions
+  readonly #retry: Buffer
+  readonly #sessions = new Set<Session>()
+  readonly #byTopic = new Map<string, Set<Session>>()
+  readonly #perIp = new Map<string, number>()
+  readonly #closed: Record<CloseReason, number> = { client: 0, slow: 0, shutdown: 0, error: 0 }
+  readonly #unsubscribe: () => void
+  readonly #heartbeat: NodeJS.Timeout
+  #closing = false
+
+  constructor (options: HubOptions) {
+    this.#options = options
+    this.#retry = retryFrame(options.retryMs)
+    this.#unsubscribe = options.bus.subscribe((event) => this.#fanOut(event))
+    this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs).unref()
+  }
+
+  /** True once close() was called: new streams are refused. */
+  get closing (): boolean { return this.#closing }
+
+  /** Open streams now. */
+  get size (): number { return this.#sessions.size }
+
+  /** Sessions following `topic` now. */
+  subscribers (topic: string): number {
+    return this.#byTopic.get(topic)?.size ?? 0
+  }
+
+  /** Streams closed since start, by reason. */
+  closedCounts (): Readonly<Record<CloseReason, number>> {
+    return { ...this.#closed }
+  }
+
+  /** Whether a stream from `ip` may open now. */
+  refusal (ip: string): Refusal | undefined {
+    if (this.#closing) return 'closing'
+    if (this.#sessions.size >= this.#options.maxConnections) return 'total'
+    if ((this.#perIp.get(ip) ?? 0) >= this.#options.maxConnectionsPerIp) return 'per-ip'
+    return undefined
+  }
+
+  /** Takes over `res`: headers, `retry:`, replay or reset, then live events until either side closes. */
+  async open (res: ServerResponse, { ip, topics, lastId, headers }: OpenOptions): Promise<void> {
+    const session = new Session(res, ip, topics)
+    const defined: OutgoingHttpHeaders = {}
+    for (const [name, value] of Object.entries(headers)) if (value !== undefined) defined[name] = value
+    res.writeHead(200, defined)
+    res.write(this.#retry)
+    this.#add(session)
+    res.on('close', () => this.#remove(session, 'client'))
+
+    let plan
+    try {
+      plan = await this.#options.bus.replay(topics, lastId)
+    } catch (err) {
+      this.#options.log.error({ err, topics }, 'replay failed; closing the stream so the client retries')
+      this.#drop(session, 'error')
+      return
+    }
+    if (session.closed) return
+    if (plan.reset !== undefined) this.#write(session, controlFrame('reset', plan.reset))
+    for (const event of plan.events) this.#write(session, eventFrame(event))
+    const held = session.pending ?? []
+    session.pending = undefined
+    session.pendingBytes = 0
+    for (const { seq, frame } of held) {
+      if (seq > plan.headSeq) this.#write(session, frame)
+    }
+  }
+
+  /** Ends every stream (a comment first, so logs show why) and stops the heartbeat. */
+  close (): void {
+    if (this.#closing) return
+    this.#closing = true
+    clearInterval(this.#heartbeat)
+    this.#unsubscribe()
+    for (const session of this.#sessions) {
+      this.#remove(session, 'shutdown')
+      session.res.end(SHUTDOWN)
+    }
+  }
+
+  #fanOut (event: TickerEvent): void {
+    const sessions = this.#byTopic.get(event.topic)
+    if (sessions === undefined) return
+    const frame = eventFrame(event)
+    for (const session of sessions) {
+      if (session.pending === undefined) {
+        this.#write(session, frame)
+      } else {
+        session.pending.push({ seq: event.seq, frame })
+        session.pendingBytes += frame.length
+        this.#checkBacklog(session)
+      }
+    }
+  }
+
+  #beat (): void {
+    for (const session of this.#sessions) this.#write(session, HEARTBEAT)
+  }
+
+  #write (session: Session, frame: Buffer): void {
+    if (session.closed) return
+    session.res.write(frame)
+    this.#checkBacklog(session)
+  }
+
+  #checkBacklog (session: Session): void {
+    if (session.queuedBytes <= this.#options.maxQueuedBytes) return
+    this.#options.log.warn({ ip: session.ip, topics: session.topics, queuedBytes: session.queuedBytes },
+      'disconnecting a slow SSE reader')
+    this.#drop(session, 'slow')
+  }
+
+  #drop (session: Session, reason: CloseReason): void {
+    this.#remove(session, reason)
+    session.res.destroy()
+  }
+
+  #add (session: Session): void {
+    this.#sessions.add(session)
+    this.#perIp.set(session.ip, (this.#perIp.get(session.ip) ?? 0) + 1)
+    for (const topic of session.topics) {
+      let set = this.#byTopic.get(topic)
+      if (set === undefined) this.#byTopic.set(topic, (set = new Set()))
+      set.add(session)
+    }
+  }
+
+  /** Forgets a session; idempotent, so the 'close' that follows a drop changes nothing. */
+  #remove (session: Session, reason: CloseReason): void {
+    if (session.closed) return
+    session.closed = true
+    session.pending = undefined
+    this.#closed[reason]++
+    this.#sessions.delete(session)
+    const count = (this.#perIp.get(session.ip) ?? 1) - 1
+    if (count === 0) this.#perIp.delete(session.ip)
+    else this.#perIp.set(session.ip, count)
+    for (const topic of session.topics) {
+      const set = this.#byTopic.get(topic)
+      set?.delete(session)
+      if (set?.size === 0) this.#byTopic.delete(topic)
+    }
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * One open stream: a response to write frames to, the topics it follows, and — while its
+ * replay is being prepared — the live frames that arrived meanwhile.
+ *
+ * Kept small on purpose: there is one per open connection.
+ */
+import type { ServerResponse } from 'node:http'
+
+export interface PendingFrame {
+  readonly seq: number
+  readonly frame: Buffer
+}
+
+export class Session {
+  readonly res: ServerResponse
+  readonly ip: string
+  readonly topics: readonly string[]
+  /** Live frames held back until the replay is written; undefined once live. */
+  pending: PendingFrame[] | undefined = []
+  pendingBytes = 0
+  closed = false
+
+  constructor (res: ServerResponse, ip: string, topics: readonly string[]) {
+    this.res = res
+    this.ip = ip
+    this.topics = topics
+  }
+
+  /** Bytes written but not yet taken by the socket (plus any held back during replay). */
+  get queuedBytes (): number {
+    return this.res.writableLength + this.pendingBytes
+  }
+}

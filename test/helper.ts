@@ -1,0 +1,154 @@
+/**
+ * Test helpers: a real app on an ephemeral port, a recording EventSource client, a TCP proxy
+ * that can cut connections, and bounded waits. Everything started here is closed with t.after().
+ */
+import { once } from 'node:events'
+import { createServer, type Server, type Socket } from 'node:net'
+import type { TestContext } from 'node:test'
+import { EventSource } from 'eventsource'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../src/app.ts'
+import { buildConfig, mergeConfig } from '../src/config/load.ts'
+import type { Config } from '../src/config/schema.ts'
+
+export const TOKEN = 'test-publish-token'
+export const SUB_TOKEN = 'test-subscribe-token'
+
+/** Settings every test app starts from: quiet, fast reconnects, a publish token. */
+const TEST_DEFAULTS = {
+  server: { port: 0 },
+  log: { level: 'silent' },
+  auth: { publishToken: TOKEN },
+  sse: { retryMs: 20 }
+}
+
+export interface Started {
+  app: FastifyInstance
+  url: string
+  port: number
+  config: Readonly<Config>
+}
+
+export function testConfig (overrides: unknown = {}): Readonly<Config> {
+  return buildConfig(mergeConfig(TEST_DEFAULTS, overrides))
+}
+
+/** A real server on 127.0.0.1 and an ephemeral port, closed when the test ends. */
+export async function startApp (t: TestContext, overrides: unknown = {}): Promise<Started> {
+  const config = testConfig(overrides)
+  const app = await buildApp(config)
+  t.after(() => app.close())
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return { app, url: `http://127.0.0.1:${address.port}`, port: address.port, config }
+}
+
+/** Resolves when `check` returns something other than undefined/false; fails after `timeoutMs`. */
+export async function waitUntil<T> (check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined && value !== false) return value
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+/** POST an event with the test publish token; returns the new ID. */
+export async function publish (url: string, topic: string, data: unknown): Promise<string> {
+  const res = await fetch(`${url}/topics/${topic}/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ data })
+  })
+  const body = await res.json() as { id?: string, message?: string }
+  if (res.status !== 201 || body.id === undefined) throw new Error(`publish failed: ${res.status} ${body.message}`)
+  return body.id
+}
+
+export interface Received {
+  type: string
+  id: string
+  data: string
+}
+
+/** An `eventsource` client that records every named event it is told about. */
+export class Recorder {
+  readonly events: Received[] = []
+  readonly source: EventSource
+  opens = 0
+  errors = 0
+
+  constructor (t: TestContext, url: string, names: readonly string[], init?: { fetch?: typeof fetch }) {
+    this.source = new EventSource(url, init)
+    t.after(() => this.source.close())
+    this.source.addEventListener('open', () => { this.opens++ })
+    this.source.addEventListener('error', () => { this.errors++ })
+    for (const name of [...names, 'reset']) {
+      this.source.addEventListener(name, (e) => {
+        this.events.push({ type: e.type, id: e.lastEventId, data: e.data })
+      })
+    }
+  }
+
+  of (type: string): Received[] {
+    return this.events.filter((e) => e.type === type)
+  }
+
+  async count (n: number, timeoutMs = 5000): Promise<Received[]> {
+    return waitUntil(() => this.events.length >= n && this.events, timeoutMs, `${n} events (have ${this.events.length})`)
+  }
+
+  async opened (n = 1, timeoutMs = 5000): Promise<void> {
+    await waitUntil(() => this.opens >= n, timeoutMs, `open #${n}`)
+  }
+}
+
+/** A TCP proxy in front of a server: cut() drops every connection; retarget() points it elsewhere. */
+export class CuttableProxy {
+  readonly #server: Server
+  readonly #sockets = new Set<Socket>()
+  #targetPort: number
+
+  private constructor (server: Server, targetPort: number) {
+    this.#server = server
+    this.#targetPort = targetPort
+    server.on('connection', (client) => {
+      const upstream = new (client.constructor as typeof Socket)()
+      upstream.connect(this.#targetPort, '127.0.0.1')
+      for (const s of [client, upstream]) {
+        this.#sockets.add(s)
+        s.on('close', () => this.#sockets.delete(s))
+        s.on('error', () => { client.destroy(); upstream.destroy() })
+      }
+      client.pipe(upstream).pipe(client)
+    })
+  }
+
+  static async start (t: TestContext, targetPort: number): Promise<CuttableProxy> {
+    const server = createServer()
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const proxy = new CuttableProxy(server, targetPort)
+    t.after(() => proxy.close())
+    return proxy
+  }
+
+  get url (): string {
+    const address = this.#server.address()
+    if (address === null || typeof address === 'string') throw new Error('no port')
+    return `http://127.0.0.1:${address.port}`
+  }
+
+  retarget (port: number): void { this.#targetPort = port }
+
+  cut (): void {
+    for (const s of this.#sockets) s.destroy()
+  }
+
+  async close (): Promise<void> {
+    this.cut()
+    await new Promise((resolve) => this.#server.close(resolve))
+  }
+}

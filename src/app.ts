@@ -26,6 +26,9 @@ declare module 'fastify' {
   }
 }
 
+/** On close, how long requests in flight may take before their connections are cut. */
+const FORCE_CLOSE_AFTER_MS = 1000
+
 /** Friendlier words for the errors Fastify itself raises while reading a request. */
 function clientMessage (err: FastifyError, config: Readonly<Config>): string {
   switch (err.code) {
@@ -68,9 +71,18 @@ export async function buildApp (config: Readonly<Config>): Promise<FastifyInstan
   })
   app.decorate('ticker', { bus, hub })
 
-  // Streams never end on their own; end them first or close() waits forever.
-  app.addHook('preClose', async () => { hub.close() })
-  app.addHook('onClose', async () => { await bus.close() })
+  // Streams never end on their own; end them first or close() waits forever. Then give requests
+  // in flight a moment and cut what is left: a socket that connected but never sent a request
+  // (a browser's preconnect) is not "idle" to Node and would hold close() for a minute.
+  let forceClose: NodeJS.Timeout | undefined
+  app.addHook('preClose', async () => {
+    hub.close()
+    forceClose = setTimeout(() => app.server.closeAllConnections(), FORCE_CLOSE_AFTER_MS).unref()
+  })
+  app.addHook('onClose', async () => {
+    clearTimeout(forceClose)
+    await bus.close()
+  })
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode ?? 500
@@ -85,6 +97,9 @@ export async function buildApp (config: Readonly<Config>): Promise<FastifyInstan
     const err = new NotFoundError(request.method, redactUrl(request.url.split('?')[0] ?? ''))
     return reply.code(404).send({ code: err.code, message: err.message })
   })
+
+  // The API speaks JSON only: a text/plain body is a 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain')
 
   if (config.cors.origins.length > 0) {
     await app.register(cors, {

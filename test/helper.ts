@@ -55,6 +55,30 @@ export async function waitUntil<T> (check: () => T | undefined | false | Promise
   }
 }
 
+/** Reads a raw HTTP stream until `done(text so far)` is true; returns the response and the text. */
+export async function readStream (url: string, done: (text: string) => boolean, init: RequestInit = {}, timeoutMs = 5000): Promise<{ res: Response, text: string }> {
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(), timeoutMs)
+  try {
+    const res = await fetch(url, { ...init, signal: controller.signal })
+    const reader = res.body?.getReader()
+    const decoder = new TextDecoder()
+    let text = ''
+    if (reader === undefined) return { res, text }
+    while (!done(text)) {
+      const { value, done: ended } = await reader.read()
+      if (ended) break
+      text += decoder.decode(value, { stream: true })
+    }
+    return { res, text }
+  } catch (err) {
+    throw new Error(`reading ${url}: ${(err as Error).message}`)
+  } finally {
+    clearTimeout(timer)
+    controller.abort()
+  }
+}
+
 /** POST an event with the test publish token; returns the new ID. */
 export async function publish (url: string, topic: string, data: unknown): Promise<string> {
   const res = await fetch(`${url}/topics/${topic}/events`, {
@@ -110,11 +134,16 @@ export class CuttableProxy {
   readonly #server: Server
   readonly #sockets = new Set<Socket>()
   #targetPort: number
+  #blocked = false
 
   private constructor (server: Server, targetPort: number) {
     this.#server = server
     this.#targetPort = targetPort
     server.on('connection', (client) => {
+      if (this.#blocked) {
+        client.destroy()
+        return
+      }
       const upstream = new (client.constructor as typeof Socket)()
       upstream.connect(this.#targetPort, '127.0.0.1')
       for (const s of [client, upstream]) {
@@ -143,9 +172,18 @@ export class CuttableProxy {
 
   retarget (port: number): void { this.#targetPort = port }
 
+  /** Drops every open connection. */
   cut (): void {
     for (const s of this.#sockets) s.destroy()
   }
+
+  /** Drops every open connection and refuses new ones until unblock(): the client is offline. */
+  block (): void {
+    this.#blocked = true
+    this.cut()
+  }
+
+  unblock (): void { this.#blocked = false }
 
   async close (): Promise<void> {
     this.cut()

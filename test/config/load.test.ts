@@ -1,0 +1,98 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ConfigError, buildConfig, loadConfig, mergeConfig } from '../../src/config/load.ts'
+
+const CUSTOM = 'test/fixtures/config/custom.yaml'
+
+function problemsOf (fn: () => unknown): readonly string[] {
+  try {
+    fn()
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems
+    throw err
+  }
+  assert.fail('expected a ConfigError')
+}
+
+test('the shipped defaults load: 127.0.0.1:3000, publishing off', () => {
+  const config = loadConfig({ argv: [], env: {} })
+  assert.equal(config.server.host, '127.0.0.1')
+  assert.equal(config.server.port, 3000)
+  assert.equal(config.auth.publishToken, '')
+  assert.equal(config.bus.allowUndeclaredTopics, false)
+  assert.equal(config.sse.heartbeatMs, 15000)
+  assert.ok(Object.isFrozen(config.server), 'deep-frozen')
+})
+
+test('a config file merges over the defaults; lists replace', () => {
+  for (const options of [{ argv: ['--config', CUSTOM], env: {} }, { argv: [`--config=${CUSTOM}`], env: {} }, { argv: [], env: { TICKER_CONFIG: CUSTOM } }]) {
+    const config = loadConfig(options)
+    assert.equal(config.server.port, 4567)
+    assert.equal(config.server.host, '127.0.0.1')
+    assert.deepEqual(Object.keys(config.topics), ['clock', 'system', 'news', 'extra'])
+    assert.deepEqual(config.topics.extra, { title: 'Extra', capacity: 7 })
+    assert.deepEqual(config.cors.origins, ['http://a.example', 'http://b.example'])
+  }
+})
+
+test('environment variables override the file', () => {
+  const config = loadConfig({
+    argv: ['--config', CUSTOM],
+    env: { PORT: '8080', HOST: '0.0.0.0', TICKER_PUBLISH_TOKEN: 'p', TICKER_SUBSCRIBE_TOKEN: 's', TICKER_LOG_LEVEL: 'warn', TICKER_CORS_ORIGINS: 'https://x.example, *', TICKER_TRUST_PROXY: 'true' }
+  })
+  assert.deepEqual(
+    [config.server.port, config.server.host, config.auth.publishToken, config.auth.subscribeToken, config.log.level, config.cors.origins, config.server.trustProxy],
+    [8080, '0.0.0.0', 'p', 's', 'warn', ['https://x.example', '*'], true])
+})
+
+test('bad environment values are named like any other bad field', () => {
+  assert.deepEqual(problemsOf(() => loadConfig({ argv: [], env: { PORT: '99999', TICKER_TRUST_PROXY: 'maybe' } })), [
+    'server.port: expected integer to be less or equal to 65535, got 99999',
+    'server.trustProxy: expected boolean, got "maybe"'
+  ])
+})
+
+test('every problem is reported at once, each naming its field', () => {
+  const problems = problemsOf(() => buildConfig({
+    server: { port: 'x', extra: 1 },
+    sse: { heartbeatMs: 0 },
+    cors: { origins: 'http://a' }
+  }))
+  assert.deepEqual(problems, [
+    'server.extra: unknown setting (check its spelling against config/default.yaml)',
+    'server.port: expected integer, got "x"',
+    'sse.heartbeatMs: expected integer to be greater or equal to 1, got 0',
+    'cors.origins: expected array, got "http://a"'
+  ])
+})
+
+test('rules that span fields', () => {
+  assert.deepEqual(problemsOf(() => buildConfig({ topics: { reset: {}, vault: { private: true } }, cors: { origins: ['https://ok.example', 'https://bad.example/path'] } })), [
+    'topics.reset: "reset" is reserved for control events; pick another name',
+    'auth.subscribeToken: required because topics vault are private (or set TICKER_SUBSCRIBE_TOKEN)',
+    'cors.origins: "https://bad.example/path" is not an origin; expected "*" or scheme://host[:port] with no path'
+  ])
+  assert.match(problemsOf(() => buildConfig({ bus: { maxTopics: 2 } }))[0] ?? '', /bus\.maxTopics: 2 is fewer than the 3 declared topics/)
+})
+
+test('unreadable and malformed files are reported with their path', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ticker-config-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const broken = join(dir, 'broken.yaml')
+  writeFileSync(broken, 'server: [unclosed\n')
+  assert.match(problemsOf(() => loadConfig({ argv: ['--config', broken], env: {} }))[0] ?? '', /broken\.yaml: not valid YAML/)
+  const scalar = join(dir, 'scalar.yaml')
+  writeFileSync(scalar, '42\n')
+  assert.match(problemsOf(() => loadConfig({ argv: ['--config', scalar], env: {} }))[0] ?? '', /scalar\.yaml: expected a mapping/)
+  assert.deepEqual(problemsOf(() => loadConfig({ argv: ['--config'], env: {} })), ['--config: expected a file path after it'])
+  const empty = join(dir, 'empty.yaml')
+  writeFileSync(empty, '')
+  assert.equal(loadConfig({ argv: ['--config', empty], env: {} }).server.port, 3000)
+})
+
+test('mergeConfig: objects merge, anything else replaces', () => {
+  assert.deepEqual(mergeConfig({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, e: 2 }), { a: { b: 1, c: [3] }, d: 1, e: 2 })
+})

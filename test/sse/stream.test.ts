@@ -1,0 +1,131 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { CuttableProxy, Recorder, publish, readStream, startApp, waitUntil } from '../helper.ts'
+
+const TOPICS = { topics: { a: {}, b: {}, c: {}, small: { capacity: 3 } } }
+
+test('named events arrive, with an id on each, on one-topic and multiplexed streams', async (t) => {
+  const { url } = await startApp(t, TOPICS)
+  const single = new Recorder(t, `${url}/topics/a/stream`, ['a', 'b'])
+  const multi = new Recorder(t, `${url}/stream?topic=a&topic=b`, ['a', 'b', 'c'])
+  await single.opened()
+  await multi.opened()
+  const id1 = await publish(url, 'a', { n: 1 })
+  const id2 = await publish(url, 'b', { n: 2 })
+  await publish(url, 'c', { n: 3 })
+  const got = await multi.count(2)
+  assert.deepEqual(got, [{ type: 'a', id: id1, data: '{"n":1}' }, { type: 'b', id: id2, data: '{"n":2}' }])
+  assert.deepEqual(await single.count(1), [{ type: 'a', id: id1, data: '{"n":1}' }])
+  await publish(url, 'a', 'sync') // a later event on a: if c leaked, it would have come before
+  await multi.count(3)
+  assert.equal(multi.of('c').length, 0)
+})
+
+test('a fresh client first gets the latest event of each of its topics', async (t) => {
+  const { url } = await startApp(t, TOPICS)
+  await publish(url, 'a', 1)
+  const b = await publish(url, 'b', 2)
+  const a = await publish(url, 'a', 3)
+  const client = new Recorder(t, `${url}/stream?topics=a,b,c`, ['a', 'b', 'c'])
+  assert.deepEqual((await client.count(2)).map((e) => e.id), [b, a])
+})
+
+test('headers, retry and heartbeat on the wire', async (t) => {
+  const { url } = await startApp(t, { ...TOPICS, sse: { heartbeatMs: 30 } })
+  const { res, text } = await readStream(`${url}/topics/a/stream`, (s) => s.includes(': heartbeat'))
+  assert.equal(res.status, 200)
+  assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8')
+  assert.equal(res.headers.get('cache-control'), 'no-cache, no-transform')
+  assert.equal(res.headers.get('x-accel-buffering'), 'no')
+  assert.ok(text.startsWith('retry: 20\n\n'), text)
+})
+
+test('a dropped multiplexed stream resumes with no loss and no duplicate', async (t) => {
+  const { url, port } = await startApp(t, TOPICS)
+  const proxy = await CuttableProxy.start(t, port)
+  const client = new Recorder(t, `${proxy.url}/stream?topic=a&topic=b&topic=c`, ['a', 'b', 'c'])
+  await client.opened()
+  const published: string[] = []
+  const topics = ['a', 'b', 'c']
+  for (let i = 0; i < 30; i++) published.push(await publish(url, topics[i % 3] as string, { i }))
+  await client.count(30)
+
+  proxy.block() // the client is cut off and cannot get back in
+  await waitUntil(() => client.errors > 0, 5000, 'the client to notice')
+  for (let i = 30; i < 60; i++) published.push(await publish(url, topics[i % 3] as string, { i }))
+  proxy.unblock()
+  await client.opened(2)
+  for (let i = 60; i < 75; i++) published.push(await publish(url, topics[i % 3] as string, { i }))
+
+  const got = await client.count(75)
+  await publish(url, 'a', 'last') // anything duplicated would now show before this one
+  await client.count(76)
+  assert.deepEqual(client.events.slice(0, 75).map((e) => e.id), published)
+  assert.deepEqual(client.events.slice(0, 75).map((e) => JSON.parse(e.data).i), Array.from({ length: 75 }, (_, i) => i))
+  assert.equal(got.filter((e) => e.type === 'reset').length, 0)
+})
+
+test('resuming after the missed events were evicted: reset, then the latest', async (t) => {
+  const { url, port } = await startApp(t, TOPICS)
+  const proxy = await CuttableProxy.start(t, port)
+  const client = new Recorder(t, `${proxy.url}/stream?topic=small&topic=a`, ['small', 'a'])
+  await client.opened()
+  await publish(url, 'small', 0)
+  await client.count(1)
+
+  proxy.block()
+  await waitUntil(() => client.errors > 0, 5000, 'the client to notice')
+  for (let i = 1; i <= 10; i++) await publish(url, 'small', i)
+  const aId = await publish(url, 'a', 'kept')
+  proxy.unblock()
+
+  const got = await client.count(4)
+  assert.equal(got[1]?.type, 'reset')
+  assert.deepEqual(JSON.parse(got[1]?.data ?? ''), { topics: ['small'], reason: 'evicted' })
+  assert.deepEqual(got.slice(2).map((e) => [e.type, e.data]), [['small', '10'], ['a', '"kept"']])
+  assert.equal(got[3]?.id, aId)
+})
+
+test('an ID from an earlier life of the server gets reset + latest', async (t) => {
+  const first = await startApp(t, TOPICS)
+  const proxy = await CuttableProxy.start(t, first.port)
+  const client = new Recorder(t, `${proxy.url}/stream?topic=a&topic=b`, ['a', 'b'])
+  await client.opened()
+  await publish(first.url, 'a', 'before restart')
+  await client.count(1)
+
+  proxy.block()
+  await first.app.close()
+  const second = await startApp(t, TOPICS)
+  const latest = await publish(second.url, 'b', 'after restart')
+  proxy.retarget(second.port)
+  proxy.unblock()
+
+  const got = await client.count(3)
+  assert.equal(got[1]?.type, 'reset')
+  assert.deepEqual(JSON.parse(got[1]?.data ?? ''), { topics: ['a', 'b'], reason: 'other-epoch' })
+  assert.deepEqual(got[2], { type: 'b', id: latest, data: '"after restart"' })
+})
+
+test('?lastEventId= resumes a new connection; Last-Event-ID wins over it', async (t) => {
+  const { url } = await startApp(t, TOPICS)
+  const ids: string[] = []
+  for (let i = 1; i <= 5; i++) ids.push(await publish(url, i % 2 === 0 ? 'a' : 'b', i))
+  const client = new Recorder(t, `${url}/stream?topics=a,b&lastEventId=${ids[1]}`, ['a', 'b'])
+  assert.deepEqual((await client.count(3)).map((e) => e.id), ids.slice(2))
+
+  const { text } = await readStream(`${url}/stream?topics=a,b&lastEventId=${ids[0]}`,
+    (s) => s.includes(`id: ${ids[4]}`), { headers: { 'last-event-id': ids[3] as string } })
+  assert.ok(!text.includes(`id: ${ids[2]}`), 'the header cursor is used, not the query one')
+})
+
+test('a malformed Last-Event-ID is answered with reset, not an error', async (t) => {
+  const { url } = await startApp(t, TOPICS)
+  const id = await publish(url, 'a', 1)
+  const hostile = 'x\r\nevent: a\r\ndata: pwned'
+  const { res, text } = await readStream(`${url}/topics/a/stream`, (s) => s.includes(`id: ${id}`),
+    { headers: { 'last-event-id': encodeURIComponent(hostile) } })
+  assert.equal(res.status, 200)
+  assert.match(text, /event: reset\ndata: \{"topics":\["a"\],"reason":"malformed-id"\}\n\n/)
+  assert.ok(!text.includes('pwned'))
+})

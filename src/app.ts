@@ -13,10 +13,13 @@ import streamRoutes from './http/routes/stream.ts'
 import topicRoutes from './http/routes/topics.ts'
 import type { RouteDeps } from './http/types.ts'
 import { SseHub } from './sse/hub.ts'
+import { createProducers, Scheduler } from './producers/index.ts'
+import producerRoutes from './http/routes/producers.ts'
 
 export interface AppParts {
   readonly bus: Bus
   readonly hub: SseHub
+  readonly scheduler: Scheduler
 }
 
 declare module 'fastify' {
@@ -69,13 +72,20 @@ export async function buildApp (config: Readonly<Config>): Promise<FastifyInstan
     maxConnections: config.sse.maxConnections,
     maxConnectionsPerIp: config.sse.maxConnectionsPerIp
   })
-  app.decorate('ticker', { bus, hub })
+  const scheduler = new Scheduler({
+    producers: createProducers(config),
+    publish: async (topic, data) => (await bus.publish(topic, data)).id,
+    log: app.log.child({ part: 'producers' })
+  })
+  app.decorate('ticker', { bus, hub, scheduler })
+  app.addHook('onReady', async () => { scheduler.start() })
 
   // Streams never end on their own; end them first or close() waits forever. Then give requests
   // in flight a moment and cut what is left: a socket that connected but never sent a request
   // (a browser's preconnect) is not "idle" to Node and would hold close() for a minute.
   let forceClose: NodeJS.Timeout | undefined
   app.addHook('preClose', async () => {
+    await scheduler.stop()
     hub.close()
     forceClose = setTimeout(() => app.server.closeAllConnections(), FORCE_CLOSE_AFTER_MS).unref()
   })
@@ -110,9 +120,10 @@ export async function buildApp (config: Readonly<Config>): Promise<FastifyInstan
     })
   }
 
-  const deps: RouteDeps = { config, bus, hub, access: new TopicAccess(config, bus) }
+  const deps: RouteDeps = { config, bus, hub, scheduler, access: new TopicAccess(config, bus) }
   await app.register(healthRoutes, deps)
   await app.register(topicRoutes, deps)
   await app.register(streamRoutes, deps)
+  await app.register(producerRoutes, deps)
   return app
 }

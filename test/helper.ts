@@ -19,7 +19,9 @@ const TEST_DEFAULTS = {
   server: { port: 0 },
   log: { level: 'silent' },
   auth: { publishToken: TOKEN },
-  sse: { retryMs: 20 }
+  sse: { retryMs: 20 },
+  // Tests that want producers turn them on; none reaches beyond loopback.
+  producers: { clock: { enabled: false }, system: { enabled: false }, feeds: [] }
 }
 
 export interface Started {

@@ -48,7 +48,7 @@ test('a missing config file is reported, not thrown', async (t) => {
 })
 
 test('SIGTERM with open streams: streams end, the process exits 0 within the deadline', async (t) => {
-  const proc = run(t, [], { TICKER_PUBLISH_TOKEN: 'x' })
+  const proc = run(t, ['--config', 'test/fixtures/config/offline.yaml'], { TICKER_PUBLISH_TOKEN: 'x' })
   const url = await waitUntil(() => /"address":"(http:\/\/[^"]+)"/.exec(proc.stdout())?.[1], 15_000, 'the listening log line')
   const streams = [1, 2, 3].map(async () => readStream(`${url}/stream`, () => false, {}, 15_000))
   await waitUntil(async () => {

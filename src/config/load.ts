@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url'
 import { parse as parseYaml } from 'yaml'
 import { Value } from '@sinclair/typebox/value'
 import type { TSchema } from '@sinclair/typebox'
-import { ConfigSchema, RESERVED_TOPIC_NAMES, type Config } from './schema.ts'
+import { validateDetailed } from 'node-cron'
+import { ConfigSchema, RESERVED_TOPIC_NAMES, feedStatusTopic, type Config } from './schema.ts'
 
 /** The shipped defaults; every setting is there. */
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/default.yaml', import.meta.url))
@@ -112,11 +113,69 @@ function crossFieldProblems (config: Config): string[] {
   if (names.length > config.bus.maxTopics) {
     problems.push(`bus.maxTopics: ${config.bus.maxTopics} is fewer than the ${names.length} declared topics`)
   }
+  problems.push(...producerProblems(config))
   for (const origin of config.cors.origins) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
       problems.push(`cors.origins: "${origin}" is not an origin; expected "*" or scheme://host[:port] with no path`)
     }
   }
+  return problems
+}
+
+function scheduleProblem (field: string, schedule: string): string | undefined {
+  const { valid, errors } = validateDetailed(schedule)
+  if (valid) return undefined
+  const why = errors.map((e) => `${e.field}: ${e.message}`).join('; ')
+  return `${field}: "${schedule}" is not a cron expression (${why}); e.g. "*/5 * * * *" or, with seconds, "*/2 * * * * *"`
+}
+
+function isValidTimeZone (zone: string): boolean {
+  try {
+    Intl.DateTimeFormat('en', { timeZone: zone })
+    return true
+  } catch {
+    return false
+  }
+}
+
+function producerProblems (config: Config): string[] {
+  const problems: string[] = []
+  const { clock, system, feeds, feedDefaults } = config.producers
+  const needTopic = (field: string, topic: string): void => {
+    if (config.topics[topic] === undefined && !config.bus.allowUndeclaredTopics) {
+      problems.push(`${field}: topic "${topic}" is not declared; add it under \`topics\``)
+    }
+  }
+  const check = (problem: string | undefined): void => { if (problem !== undefined) problems.push(problem) }
+
+  if (clock.enabled) {
+    check(scheduleProblem('producers.clock.schedule', clock.schedule))
+    needTopic('producers.clock.topic', clock.topic)
+    for (const zone of clock.timeZones) {
+      if (!isValidTimeZone(zone)) problems.push(`producers.clock.timeZones: "${zone}" is not an IANA time zone (such as Europe/Paris)`)
+    }
+  }
+  if (system.enabled) {
+    check(scheduleProblem('producers.system.schedule', system.schedule))
+    needTopic('producers.system.topic', system.topic)
+  }
+  check(scheduleProblem('producers.feedDefaults.schedule', feedDefaults.schedule))
+  const names = new Set<string>()
+  feeds.forEach((feed, i) => {
+    const field = `producers.feeds.${i}`
+    if (names.has(feed.name)) problems.push(`${field}.name: "${feed.name}" is used by another feed; names must be unique`)
+    names.add(feed.name)
+    if (feed.enabled === false) return
+    if (feed.schedule !== undefined) check(scheduleProblem(`${field}.schedule`, feed.schedule))
+    if (!/^https?:\/\/[^\s]+$/.test(feed.url) || !URL.canParse(feed.url)) {
+      problems.push(`${field}.url: "${feed.url}" is not an http(s) URL`)
+    }
+    needTopic(`${field}.topic`, feed.topic)
+    needTopic(`${field}.topic`, feedStatusTopic(feed.topic))
+    const base = feed.backoffBaseMs ?? feedDefaults.backoffBaseMs
+    const max = feed.backoffMaxMs ?? feedDefaults.backoffMaxMs
+    if (base > max) problems.push(`${field}: backoffBaseMs (${base}) is larger than backoffMaxMs (${max})`)
+  })
   return problems
 }
 

@@ -13,6 +13,9 @@ export const TOPIC_NAME_PATTERN = '^[a-z0-9][a-z0-9._-]{0,63}$'
  */
 export const RESERVED_TOPIC_NAMES: ReadonlySet<string> = new Set(['reset', 'message', 'error', 'open', 'close', 'heartbeat'])
 
+/** The topic a feed publishes its status to. */
+export const feedStatusTopic = (topic: string): string => `${topic}.status`
+
 const PositiveInt = (maximum?: number) => Type.Integer({ minimum: 1, ...(maximum === undefined ? {} : { maximum }) })
 
 export const TopicSchema = Type.Object({
@@ -24,6 +27,62 @@ export const TopicSchema = Type.Object({
   maxAgeSeconds: Type.Optional(PositiveInt(365 * 24 * 3600)),
   /** Private topics are streamed, listed and replayed only with the subscriber token. */
   private: Type.Optional(Type.Boolean())
+}, { additionalProperties: false })
+
+const TopicName = Type.String({ pattern: TOPIC_NAME_PATTERN })
+/** A node-cron expression, with an optional leading seconds field; checked with node-cron on load. */
+const Schedule = Type.String({ minLength: 1, maxLength: 200 })
+const TimeoutMs = PositiveInt(600_000)
+
+/** Settings every feed shares unless it sets its own. */
+export const FeedDefaultsSchema = Type.Object({
+  schedule: Schedule,
+  timeoutMs: TimeoutMs,
+  /** Largest feed body accepted, in bytes. */
+  maxBytes: PositiveInt(100 * 1024 * 1024),
+  maxRedirects: Type.Integer({ minimum: 0, maximum: 20 }),
+  /** Items the first poll publishes at most (the newest). */
+  firstPollItems: PositiveInt(1000),
+  /** Summary length cap, in characters. */
+  summaryMaxChars: PositiveInt(100_000),
+  /** IDs remembered for de-duplication. */
+  seenLimit: PositiveInt(1_000_000),
+  /** First delay after a failure; doubles each failure (with jitter) up to backoffMaxMs. */
+  backoffBaseMs: PositiveInt(86_400_000),
+  backoffMaxMs: PositiveInt(86_400_000),
+  userAgent: Type.String({ minLength: 1, maxLength: 300 })
+}, { additionalProperties: false })
+
+export const FeedSchema = Type.Composite([
+  Type.Object({
+    /** Names the feed in logs, metrics and status events. */
+    name: Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$' }),
+    url: Type.String({ minLength: 1, maxLength: 2000 }),
+    topic: TopicName,
+    enabled: Type.Optional(Type.Boolean())
+  }),
+  Type.Partial(FeedDefaultsSchema)
+], { additionalProperties: false })
+
+export const ProducersSchema = Type.Object({
+  clock: Type.Object({
+    enabled: Type.Boolean(),
+    schedule: Schedule,
+    topic: TopicName,
+    timeoutMs: TimeoutMs,
+    /** IANA time zones whose local time each tick carries. */
+    timeZones: Type.Array(Type.String({ minLength: 1 }), { maxItems: 50 })
+  }, { additionalProperties: false }),
+  system: Type.Object({
+    enabled: Type.Boolean(),
+    schedule: Schedule,
+    topic: TopicName,
+    timeoutMs: TimeoutMs,
+    /** Mount points whose disk usage is reported. */
+    mounts: Type.Array(Type.String({ minLength: 1 }), { maxItems: 50 })
+  }, { additionalProperties: false }),
+  feedDefaults: FeedDefaultsSchema,
+  feeds: Type.Array(FeedSchema, { maxItems: 1000 })
 }, { additionalProperties: false })
 
 export const ConfigSchema = Type.Object({
@@ -63,8 +122,11 @@ export const ConfigSchema = Type.Object({
   }, { additionalProperties: false }),
   cors: Type.Object({
     origins: Type.Array(Type.String({ minLength: 1 }))
-  }, { additionalProperties: false })
+  }, { additionalProperties: false }),
+  producers: ProducersSchema
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>
 export type TopicConfig = Static<typeof TopicSchema>
+export type FeedConfig = Static<typeof FeedSchema>
+export type FeedDefaults = Static<typeof FeedDefaultsSchema>

@@ -1,5 +1,6 @@
 import type { Bus } from '../bus/index.ts'
 import type { Config } from '../config/schema.ts'
+import type { Scheduler } from '../producers/index.ts'
 import type { SseHub } from '../sse/hub.ts'
 import type { TopicAccess } from './topic-access.ts'
 
@@ -8,5 +9,6 @@ export interface RouteDeps {
   readonly config: Readonly<Config>
   readonly bus: Bus
   readonly hub: SseHub
+  readonly scheduler: Scheduler
   readonly access: TopicAccess
 }

@@ -32,7 +32,7 @@ test('a config file merges over the defaults; lists replace', () => {
     const config = loadConfig(options)
     assert.equal(config.server.port, 4567)
     assert.equal(config.server.host, '127.0.0.1')
-    assert.deepEqual(Object.keys(config.topics), ['clock', 'system', 'news', 'extra'])
+    assert.deepEqual(Object.keys(config.topics), ['clock', 'system', 'news', 'news.status', 'extra'])
     assert.deepEqual(config.topics.extra, { title: 'Extra', capacity: 7 })
     assert.deepEqual(config.cors.origins, ['http://a.example', 'http://b.example'])
   }
@@ -75,7 +75,7 @@ test('rules that span fields', () => {
     'auth.subscribeToken: required because topics vault are private (or set TICKER_SUBSCRIBE_TOKEN)',
     'cors.origins: "https://bad.example/path" is not an origin; expected "*" or scheme://host[:port] with no path'
   ])
-  assert.match(problemsOf(() => buildConfig({ bus: { maxTopics: 2 } }))[0] ?? '', /bus\.maxTopics: 2 is fewer than the 3 declared topics/)
+  assert.match(problemsOf(() => buildConfig({ bus: { maxTopics: 2 } }))[0] ?? '', /bus\.maxTopics: 2 is fewer than the 4 declared topics/)
 })
 
 test('unreadable and malformed files are reported with their path', (t) => {

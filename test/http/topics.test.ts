@@ -17,13 +17,13 @@ test('GET /topics lists each topic with last ID, buffered count and subscribers'
   await client.opened()
   const { body } = await getJson(`${url}/topics`)
   const listed = (body as unknown as TopicsBody).topics
-  assert.deepEqual(listed.map((t) => t.name), ['clock', 'system', 'news', 'a', 'b'], 'shipped topics first, then declaration order')
-  const [a, b] = listed.slice(3)
-  assert.deepEqual(a, { name: 'a', title: 'Alpha', private: false, declared: true, lastId: a?.lastId, buffered: 2, subscribers: 1 })
+  assert.deepEqual(listed.map((t) => t.name), ['clock', 'system', 'news', 'news.status', 'a', 'b'], 'shipped topics first, then declaration order')
+  const [a, b] = listed.slice(4)
+  assert.deepEqual(a, { name: 'a', title: 'Alpha', private: false, declared: true, lastId: a?.lastId, buffered: 2, subscribers: 1, producers: [] })
   assert.notEqual(a?.lastId, id)
-  assert.deepEqual(b, { name: 'b', title: 'b', private: false, declared: true, lastId: null, buffered: 0, subscribers: 0 })
+  assert.deepEqual(b, { name: 'b', title: 'b', private: false, declared: true, lastId: null, buffered: 0, subscribers: 0, producers: [] })
   client.source.close()
-  await waitUntil(async () => ((await getJson(`${url}/topics`)).body as unknown as TopicsBody).topics[3]?.subscribers === 0,
+  await waitUntil(async () => ((await getJson(`${url}/topics`)).body as unknown as TopicsBody).topics[4]?.subscribers === 0,
     5000, 'the subscriber to be forgotten')
 })
 
@@ -59,7 +59,7 @@ test('unknown routes and topics are JSON 404s', async (t) => {
 test('health and readiness', async (t) => {
   const { url } = await startApp(t)
   assert.deepEqual(await getJson(`${url}/healthz`), { status: 200, body: { status: 'ok' } })
-  assert.deepEqual(await getJson(`${url}/readyz`), { status: 200, body: { ready: true, checks: { bus: 'ok', sse: 'ok' } } })
+  assert.deepEqual(await getJson(`${url}/readyz`), { status: 200, body: { ready: true, checks: { bus: 'ok', sse: 'ok', producers: 'ok' } } })
 })
 
 test('private topics are never streamed, listed or replayed without the token', async (t) => {
@@ -77,9 +77,9 @@ test('private topics are never streamed, listed or replayed without the token', 
   assert.equal(wrongHeader.status, 401)
 
   const listed = (await getJson(`${url}/topics`)).body as unknown as TopicsBody
-  assert.deepEqual(listed.topics.map((t) => t.name), ['clock', 'system', 'news', 'pub'])
+  assert.deepEqual(listed.topics.map((t) => t.name), ['clock', 'system', 'news', 'news.status', 'pub'])
   const listedWithToken = (await getJson(`${url}/topics`, { authorization: `Bearer ${SUB_TOKEN}` })).body as unknown as TopicsBody
-  assert.deepEqual(listedWithToken.topics.slice(3).map((t) => [t.name, t.private]), [['pub', false], ['secret', true]])
+  assert.deepEqual(listedWithToken.topics.slice(4).map((t) => [t.name, t.private]), [['pub', false], ['secret', true]])
 
   const everything = new Recorder(t, `${url}/stream`, ['pub', 'secret'])
   const withQueryToken = new Recorder(t, `${url}/stream?topic=secret&access_token=${SUB_TOKEN}`, ['secret'])

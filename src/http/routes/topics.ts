@@ -15,9 +15,10 @@ interface HistoryQuery {
 const eventJson = (event: TickerEvent): { id: string, time: number, data: unknown } =>
   ({ id: event.id, time: event.time, data: event.data })
 
-export default async function topicRoutes (app: FastifyInstance, { config, bus, hub, access }: RouteDeps): Promise<void> {
+export default async function topicRoutes (app: FastifyInstance, { config, bus, hub, scheduler, access }: RouteDeps): Promise<void> {
   app.get('/topics', async (request) => {
     const readable = new Set(await access.readableTopics(request))
+    const producers = scheduler.state()
     const topics = (await bus.topics())
       .filter((t) => readable.has(t.name))
       .map((t) => ({
@@ -27,7 +28,8 @@ export default async function topicRoutes (app: FastifyInstance, { config, bus, 
         declared: t.declared,
         lastId: t.lastId ?? null,
         buffered: t.buffered,
-        subscribers: hub.subscribers(t.name)
+        subscribers: hub.subscribers(t.name),
+        producers: producers.filter((p) => p.topics.includes(t.name)).map((p) => p.name)
       }))
     return { topics }
   })

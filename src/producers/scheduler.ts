@@ -1,0 +1,204 @@
+/**
+ * Runs producers on their node-cron schedules, one task each.
+ *
+ * - No overlap: a tick that finds the previous run still going is skipped (and counted).
+ * - Isolation: a run that throws or rejects is logged with the producer's name and counted;
+ *   the next tick runs as usual. Nothing a producer does can crash the process.
+ * - Timeout: a run longer than the producer's `timeoutMs` is cut off: its signal is aborted,
+ *   anything it publishes afterwards is dropped, and the next tick may run.
+ * - stop(): stops every task, aborts runs in flight and waits for them to settle.
+ */
+import { createTask, type Logger, type ScheduledTask } from 'node-cron'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Producer, ProducerState, RunOutcome, RunReport } from './types.ts'
+
+export interface SchedulerOptions {
+  readonly producers: readonly Producer[]
+  readonly publish: (topic: string, data: unknown) => Promise<string>
+  readonly log: FastifyBaseLogger
+  readonly now?: () => number
+  /** Called after every run; for metrics. */
+  readonly onRun?: (report: RunReport) => void
+}
+
+class RunTimeoutError extends Error {
+  constructor (producer: string, timeoutMs: number) {
+    super(`run of ${producer} took longer than ${timeoutMs} ms and was cut off`)
+    this.name = 'RunTimeoutError'
+  }
+}
+
+class StoppedError extends Error {
+  constructor () {
+    super('the scheduler stopped')
+    this.name = 'StoppedError'
+  }
+}
+
+interface Slot {
+  readonly producer: Producer
+  readonly task: ScheduledTask
+  readonly log: FastifyBaseLogger
+  inFlight: Promise<void> | undefined
+  controller: AbortController | undefined
+  runs: number
+  failures: number
+  timeouts: number
+  skipped: number
+  lastRunAt: number | undefined
+  lastSuccessAt: number | undefined
+  lastError: string | undefined
+  lastDurationMs: number | undefined
+}
+
+const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString())
+
+export class Scheduler {
+  readonly #options: SchedulerOptions
+  readonly #slots: Slot[]
+  readonly #now: () => number
+  #started = false
+  #stopped = false
+
+  constructor (options: SchedulerOptions) {
+    this.#options = options
+    this.#now = options.now ?? Date.now
+    this.#slots = options.producers.map((producer) => {
+      const log = options.log.child({ producer: producer.name })
+      const slot: Slot = {
+        producer,
+        log,
+        // Our own overlap guard (not node-cron's noOverlap), so skips are counted and logged our way.
+        task: createTask(producer.schedule, () => this.#tick(slot), { name: producer.name, logger: cronLogger(log) }),
+        inFlight: undefined,
+        controller: undefined,
+        runs: 0,
+        failures: 0,
+        timeouts: 0,
+        skipped: 0,
+        lastRunAt: undefined,
+        lastSuccessAt: undefined,
+        lastError: undefined,
+        lastDurationMs: undefined
+      }
+      return slot
+    })
+  }
+
+  get started (): boolean { return this.#started && !this.#stopped }
+
+  /** Starts every task and runs each producer once right away, so nothing waits for its first tick. */
+  start (): void {
+    if (this.#started) return
+    this.#started = true
+    for (const slot of this.#slots) {
+      void slot.task.start()
+      this.#tick(slot)
+    }
+  }
+
+  /** Runs one producer now (outside its schedule), unless it is already running. Resolves when it is done. */
+  async runNow (name: string): Promise<void> {
+    const slot = this.#slots.find((s) => s.producer.name === name)
+    if (slot === undefined) throw new Error(`no producer named "${name}"`)
+    this.#tick(slot)
+    await slot.inFlight
+  }
+
+  state (): ProducerState[] {
+    return this.#slots.map((slot) => ({
+      name: slot.producer.name,
+      schedule: slot.producer.schedule,
+      topics: slot.producer.topics,
+      running: slot.inFlight !== undefined,
+      runs: slot.runs,
+      failures: slot.failures,
+      timeouts: slot.timeouts,
+      skipped: slot.skipped,
+      lastRunAt: iso(slot.lastRunAt),
+      lastSuccessAt: iso(slot.lastSuccessAt),
+      lastError: slot.lastError ?? null,
+      lastDurationMs: slot.lastDurationMs ?? null,
+      nextRunAt: this.started ? iso(slot.task.getNextRun()?.getTime()) : null
+    }))
+  }
+
+  async stop (): Promise<void> {
+    if (this.#stopped) return
+    this.#stopped = true
+    for (const slot of this.#slots) {
+      await slot.task.destroy()
+      slot.controller?.abort(new StoppedError())
+    }
+    await Promise.allSettled(this.#slots.map(async (slot) => await slot.inFlight))
+    for (const slot of this.#slots) slot.producer.close?.()
+  }
+
+  #tick (slot: Slot): void {
+    if (this.#stopped) return
+    if (slot.inFlight !== undefined) {
+      slot.skipped++
+      slot.log.debug('previous run still going; tick skipped')
+      return
+    }
+    slot.inFlight = this.#run(slot).finally(() => { slot.inFlight = undefined })
+  }
+
+  async #run (slot: Slot): Promise<void> {
+    const { producer, log } = slot
+    const controller = new AbortController()
+    slot.controller = controller
+    const started = this.#now()
+    slot.lastRunAt = started
+    slot.runs++
+    const timer = setTimeout(() => controller.abort(new RunTimeoutError(producer.name, producer.timeoutMs)), producer.timeoutMs)
+    const { signal } = controller
+    const ctx = {
+      log,
+      signal,
+      now: this.#now,
+      publish: async (topic: string, data: unknown): Promise<string> => {
+        if (signal.aborted) throw new Error(`publish after the run of ${producer.name} was cut off`)
+        return this.#options.publish(topic, data)
+      }
+    }
+    let outcome: RunOutcome = 'ok'
+    let error: Error | undefined
+    try {
+      await Promise.race([producer.run(ctx), rejectOnAbort(signal)])
+      slot.lastSuccessAt = this.#now()
+      slot.lastError = undefined
+    } catch (err) {
+      error = err instanceof Error ? err : new Error(String(err))
+      outcome = signal.reason instanceof RunTimeoutError ? 'timeout' : 'error'
+      if (signal.reason instanceof StoppedError) return
+      slot.lastError = error.message
+      if (outcome === 'timeout') slot.timeouts++
+      else slot.failures++
+      log.warn({ err: error, outcome }, `producer ${producer.name} failed: ${error.message}`)
+    } finally {
+      clearTimeout(timer)
+      controller.abort(new StoppedError()) // whatever is left of the run may not publish any more
+      slot.controller = undefined
+      slot.lastDurationMs = this.#now() - started
+    }
+    this.#options.onRun?.({ producer: producer.name, outcome, durationMs: slot.lastDurationMs, ...(error === undefined ? {} : { error }) })
+  }
+}
+
+/** node-cron's own messages (missed executions and the like) go to our log, not the console. */
+function cronLogger (log: FastifyBaseLogger): Logger {
+  return {
+    info: (message) => log.info(message),
+    warn: (message) => log.warn(message),
+    error: (message, err) => log.error({ err }, String(message)),
+    debug: (message, err) => log.debug({ err }, String(message))
+  }
+}
+
+/** A promise that rejects with the signal's reason once it aborts; never settles otherwise. */
+function rejectOnAbort (signal: AbortSignal): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+  })
+}

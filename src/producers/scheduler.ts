@@ -92,7 +92,7 @@ export class Scheduler {
     if (this.#started) return
     this.#started = true
     for (const slot of this.#slots) {
-      void slot.task.start()
+      slot.task.start()?.catch((err: unknown) => slot.log.error({ err }, 'could not start the schedule'))
       this.#tick(slot)
     }
   }

@@ -88,10 +88,10 @@ export function createFeedProducer (options: FeedOptions): Producer {
 
   /** New items, oldest first; on the first poll only the newest `firstPollItems`, but all are remembered. */
   function selectNew (items: readonly FeedItem[]): FeedItem[] {
-    const fresh = items.filter((item) => !seen.has(item.key))
-    const unique = [...new Map(fresh.map((item) => [item.key, item])).values()]
+    const unique = new Map<string, FeedItem>() // the first of items sharing a key wins
+    for (const item of items) if (!seen.has(item.key) && !unique.has(item.key)) unique.set(item.key, item)
     // Feeds list newest first; keep that order for undated items and sort the rest by date.
-    const chronological = unique.reverse().sort(byDateAscending)
+    const chronological = [...unique.values()].reverse().sort(byDateAscending)
     for (const item of chronological) seen.add(item.key)
     return firstPoll ? chronological.slice(-options.firstPollItems) : chronological
   }

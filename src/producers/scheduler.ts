@@ -40,6 +40,8 @@ interface Slot {
   readonly task: ScheduledTask
   readonly log: FastifyBaseLogger
   inFlight: Promise<void> | undefined
+  /** The producer's own promise for the last run, settled either way: stop() waits on it. */
+  lastRun: Promise<void>
   controller: AbortController | undefined
   runs: number
   failures: number
@@ -71,6 +73,7 @@ export class Scheduler {
         // Our own overlap guard (not node-cron's noOverlap), so skips are counted and logged our way.
         task: createTask(producer.schedule, () => this.#tick(slot), { name: producer.name, logger: cronLogger(log) }),
         inFlight: undefined,
+        lastRun: Promise.resolve(),
         controller: undefined,
         runs: 0,
         failures: 0,
@@ -130,7 +133,8 @@ export class Scheduler {
       await slot.task.destroy()
       slot.controller?.abort(new StoppedError())
     }
-    await Promise.allSettled(this.#slots.map(async (slot) => await slot.inFlight))
+    // Runs were told to stop; give each up to its own timeout to wind down.
+    await Promise.all(this.#slots.map(async (slot) => settledWithin(slot.lastRun, slot.producer.timeoutMs)))
     for (const slot of this.#slots) slot.producer.close?.()
   }
 
@@ -165,7 +169,9 @@ export class Scheduler {
     let outcome: RunOutcome = 'ok'
     let error: Error | undefined
     try {
-      await Promise.race([producer.run(ctx), rejectOnAbort(signal)])
+      const run = producer.run(ctx)
+      slot.lastRun = run.then(() => {}, () => {})
+      await Promise.race([run, rejectOnAbort(signal)])
       slot.lastSuccessAt = this.#now()
       slot.lastError = undefined
     } catch (err) {
@@ -194,6 +200,13 @@ function cronLogger (log: FastifyBaseLogger): Logger {
     error: (message, err) => log.error({ err }, String(message)),
     debug: (message, err) => log.debug({ err }, String(message))
   }
+}
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first. */
+async function settledWithin (promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([promise, new Promise<void>((resolve) => { timer = setTimeout(resolve, ms) })])
+  clearTimeout(timer)
 }
 
 /** A promise that rejects with the signal's reason once it aborts; never settles otherwise. */

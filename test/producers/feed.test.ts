@@ -261,3 +261,19 @@ test('duplicates across polls are published once', async (t) => {
   assert.deepEqual(titles(await feed.items()), ['First story', 'Second story', 'Third story'])
   assert.deepEqual((await feed.statuses()).map((s) => s.itemsPublished), [3, 0, 0])
 })
+
+test('closing the app stops the schedule and cancels a poll in flight', async (t) => {
+  const server = await fixtureServer(t, () => {}) // accepts, never answers
+  const { app } = await startApp(t, {
+    topics: { feed: {}, 'feed.status': {} },
+    producers: { feeds: [{ name: 'f', url: `${server.url}/hang`, topic: 'feed', schedule: NEVER, timeoutMs: 60_000 }] }
+  })
+  await waitUntil(() => server.requests.length === 1 && app.ticker.scheduler.state()[0]?.running, 5000, 'a poll in flight')
+  let closed = false
+  const closing = app.close().then(() => { closed = true })
+  await waitUntil(() => closed, 10_000, 'close() to finish long before the 60 s poll timeout')
+  await closing
+  assert.equal(app.ticker.scheduler.started, false)
+  assert.equal(app.ticker.scheduler.state()[0]?.running, false)
+  assert.equal(app.ticker.scheduler.state()[0]?.failures, 0, 'a cancelled poll is not a feed failure')
+})

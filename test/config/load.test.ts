@@ -96,3 +96,29 @@ test('unreadable and malformed files are reported with their path', (t) => {
 test('mergeConfig: objects merge, anything else replaces', () => {
   assert.deepEqual(mergeConfig({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, e: 2 }), { a: { b: 1, c: [3] }, d: 1, e: 2 })
 })
+
+test('producer settings: cron expressions, time zones, URLs and topics are checked on load', () => {
+  const problems = problemsOf(() => buildConfig({
+    producers: {
+      clock: { schedule: '*/5 * *', timeZones: ['UTC', 'Mars/Olympus'] },
+      system: { schedule: '61 * * * * *' },
+      feeds: [
+        { name: 'a', url: 'ftp://example.com/feed', topic: 'news' },
+        { name: 'a', url: 'https://example.com/feed', topic: 'undeclared', backoffBaseMs: 10, backoffMaxMs: 5 },
+        { name: 'off', url: 'not even a url', topic: 'nowhere', enabled: false }
+      ]
+    }
+  }))
+  assert.match(problems[2] ?? '', /^producers\.system\.schedule: "61 \* \* \* \* \*" is not a cron expression \(second/)
+  assert.deepEqual(problems.toSpliced(2, 1), [
+    'producers.clock.schedule: "*/5 * *" is not a cron expression (expression: expected 5 or 6 fields but got 3); e.g. "*/5 * * * *" or, with seconds, "*/2 * * * * *"',
+    'producers.clock.timeZones: "Mars/Olympus" is not an IANA time zone (such as Europe/Paris)',
+    'producers.feeds.0.url: "ftp://example.com/feed" is not an http(s) URL',
+    'producers.feeds.1.name: "a" is used by another feed; names must be unique',
+    'producers.feeds.1.topic: topic "undeclared" is not declared; add it under `topics`',
+    'producers.feeds.1.topic: topic "undeclared.status" is not declared; add it under `topics`',
+    'producers.feeds.1: backoffBaseMs (10) is larger than backoffMaxMs (5)'
+  ])
+  assert.deepEqual(problemsOf(() => buildConfig({ producers: { feeds: [{ name: 'x', url: 'https://e.example/', topic: 'news', color: 'red' }] } })),
+    ['producers.feeds.0.color: unknown setting (check its spelling against config/default.yaml)'])
+})

@@ -119,3 +119,18 @@ test('CORS is off by default', async (t) => {
   const res = await fetch(`${url}/topics`, { headers: { origin: 'http://good.example' } })
   assert.equal(res.headers.get('access-control-allow-origin'), null)
 })
+
+test('GET /producers shows each producer\'s state; /topics names the producers of a topic', async (t) => {
+  const { url } = await startApp(t, { producers: { clock: { enabled: true, schedule: '* * * * * *' } } })
+  const body = await waitUntil(async () => {
+    const res = await getJson(`${url}/producers`)
+    const clock = (res.body.producers as Array<Record<string, unknown>>)[0]
+    return clock?.lastSuccessAt !== null && clock
+  }, 5000, 'the first clock run')
+  assert.equal(body.name, 'clock')
+  assert.deepEqual(body.topics, ['clock'])
+  assert.equal(body.lastError, null)
+  assert.ok(Date.parse(String(body.nextRunAt)) > Date.parse(String(body.lastRunAt)))
+  const topics = (await getJson(`${url}/topics`)).body as unknown as { topics: Array<{ name: string, producers: string[] }> }
+  assert.deepEqual(topics.topics.find((t) => t.name === 'clock')?.producers, ['clock'])
+})

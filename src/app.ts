@@ -15,6 +15,10 @@ import type { RouteDeps } from './http/types.ts'
 import { SseHub } from './sse/hub.ts'
 import { createProducers, Scheduler } from './producers/index.ts'
 import producerRoutes from './http/routes/producers.ts'
+import pageRoutes from './http/routes/pages.ts'
+import { registerWeb, VIEWS_DIR } from './http/plugins/web.ts'
+import { Tiles } from './http/views/tiles.ts'
+import { Eta } from 'eta'
 
 export interface AppParts {
   readonly bus: Bus
@@ -63,6 +67,11 @@ export async function buildApp (config: Readonly<Config>): Promise<FastifyInstan
   const bus = createBus(config, {
     onListenerError: (err, event) => app.log.error({ err, topic: event.topic }, 'bus listener failed')
   })
+  const eta = new Eta({ views: VIEWS_DIR, cache: true })
+  const tiles = new Tiles(config, eta)
+  // Tiles follow the bus before the hub does: listeners run in order, so a tile already holds an
+  // event when the hub renders that event's html frame.
+  const stopTiles = await tiles.follow(bus)
   const hub = new SseHub({
     bus,
     log: app.log.child({ part: 'sse' }),
@@ -70,7 +79,8 @@ export async function buildApp (config: Readonly<Config>): Promise<FastifyInstan
     heartbeatMs: config.sse.heartbeatMs,
     maxQueuedBytes: config.sse.maxQueuedBytes,
     maxConnections: config.sse.maxConnections,
-    maxConnectionsPerIp: config.sse.maxConnectionsPerIp
+    maxConnectionsPerIp: config.sse.maxConnectionsPerIp,
+    htmlFrame: (event) => tiles.htmlFrame(event)
   })
   const scheduler = new Scheduler({
     producers: createProducers(config),
@@ -91,6 +101,7 @@ export async function buildApp (config: Readonly<Config>): Promise<FastifyInstan
   })
   app.addHook('onClose', async () => {
     clearTimeout(forceClose)
+    stopTiles()
     await bus.close()
   })
 
@@ -103,9 +114,14 @@ export async function buildApp (config: Readonly<Config>): Promise<FastifyInstan
     }
     return reply.code(status).send({ code: err.code ?? 'TICKER_ERR_BAD_REQUEST', message: clientMessage(err, config) })
   })
-  app.setNotFoundHandler((request, reply) => {
+  app.setNotFoundHandler(async (request, reply) => {
     const err = new NotFoundError(request.method, redactUrl(request.url.split('?')[0] ?? ''))
-    return reply.code(404).send({ code: err.code, message: err.message })
+    reply.code(404)
+    // A person following a link gets a page; API clients get JSON.
+    if (request.headers.accept?.includes('text/html') === true) {
+      return reply.view('not-found', { pageTitle: 'Not found · Ticker', message: 'There is nothing at this address.' })
+    }
+    return { code: err.code, message: err.message }
   })
 
   // The API speaks JSON only: a text/plain body is a 415, not a string that fails validation.
@@ -120,10 +136,12 @@ export async function buildApp (config: Readonly<Config>): Promise<FastifyInstan
     })
   }
 
-  const deps: RouteDeps = { config, bus, hub, scheduler, access: new TopicAccess(config, bus) }
+  await registerWeb(app, eta)
+  const deps: RouteDeps = { config, bus, hub, scheduler, tiles, access: new TopicAccess(config, bus) }
   await app.register(healthRoutes, deps)
   await app.register(topicRoutes, deps)
   await app.register(streamRoutes, deps)
   await app.register(producerRoutes, deps)
+  await app.register(pageRoutes, deps)
   return app
 }

@@ -100,6 +100,10 @@ export class MemoryBus implements Bus {
     return { events: hasMore ? events.slice(0, limit) : events, reset: false, hasMore }
   }
 
+  async cursor (): Promise<string> {
+    return formatId(this.epoch, this.#seq)
+  }
+
   async topics (): Promise<TopicInfo[]> {
     const now = this.#now()
     return [...this.#topics].map(([name, topic]) => {

@@ -57,13 +57,18 @@ export interface Bus {
    * Throws TopicUnknownError, TopicNameInvalidError, TopicLimitError or BadRequestError (data not JSON).
    */
   publish (topic: string, data: unknown): Promise<TickerEvent>
-  /** Live events of every topic, in bus order, from now on. Returns the unsubscribe function. */
+  /**
+   * Live events of every topic, in bus order, from now on. Listeners are called in the order
+   * they subscribed. Returns the unsubscribe function.
+   */
   subscribe (listener: BusListener): () => void
   /** What a client resuming after `lastId` (undefined: a fresh client) gets on `topics`. */
   replay (topics: readonly string[], lastId: string | undefined): Promise<ReplayPlan>
   latest (topic: string): Promise<TickerEvent | undefined>
   /** Up to `limit` events after `afterId`, oldest first; with no `afterId`, the newest `limit`. */
   history (topic: string, afterId: string | undefined, limit: number): Promise<HistoryPage>
+  /** The ID of the bus's current position (the last event accepted, `<epoch>-0` before any): a valid resume point. */
+  cursor (): Promise<string>
   /** Declared topics and those created by publishing. */
   topics (): Promise<TopicInfo[]>
   /** Whether `topic` is declared or was created. */

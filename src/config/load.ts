@@ -61,6 +61,8 @@ function readYamlFile (path: string): unknown {
 const envNumber = (raw: string): number | string => (/^-?\d+$/.test(raw) ? Number(raw) : raw)
 const envBoolean = (raw: string): boolean | string => (raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw)
 
+const commaList = (raw: string): string[] => raw.split(',').map((o) => o.trim()).filter(Boolean)
+
 /** The environment variables Ticker reads, and where each lands. */
 const ENV_OVERRIDES: ReadonlyArray<[name: string, apply: (raw: string) => Plain]> = [
   ['HOST', (raw) => ({ server: { host: raw } })],
@@ -69,7 +71,8 @@ const ENV_OVERRIDES: ReadonlyArray<[name: string, apply: (raw: string) => Plain]
   ['TICKER_LOG_LEVEL', (raw) => ({ log: { level: raw } })],
   ['TICKER_PUBLISH_TOKEN', (raw) => ({ auth: { publishToken: raw } })],
   ['TICKER_SUBSCRIBE_TOKEN', (raw) => ({ auth: { subscribeToken: raw } })],
-  ['TICKER_CORS_ORIGINS', (raw) => ({ cors: { origins: raw.split(',').map((o) => o.trim()).filter(Boolean) } })]
+  ['TICKER_CORS_ORIGINS', (raw) => ({ cors: { origins: commaList(raw) } })],
+  ['TICKER_FRAME_ANCESTORS', (raw) => ({ embed: { frameAncestors: commaList(raw) } })]
 ]
 
 const fieldName = (path: string): string => path.replace(/^\//, '').replaceAll('/', '.') || '(top level)'
@@ -114,6 +117,12 @@ function crossFieldProblems (config: Config): string[] {
     problems.push(`bus.maxTopics: ${config.bus.maxTopics} is fewer than the ${names.length} declared topics`)
   }
   problems.push(...producerProblems(config))
+  problems.push(...dashboardProblems(config))
+  for (const origin of config.embed.frameAncestors) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s;,']+$/.test(origin)) {
+      problems.push(`embed.frameAncestors: "${origin}" is not an origin; expected "*" or scheme://host[:port]`)
+    }
+  }
   for (const origin of config.cors.origins) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
       problems.push(`cors.origins: "${origin}" is not an origin; expected "*" or scheme://host[:port] with no path`)
@@ -176,6 +185,18 @@ function producerProblems (config: Config): string[] {
     const max = feed.backoffMaxMs ?? feedDefaults.backoffMaxMs
     if (base > max) problems.push(`${field}: backoffBaseMs (${base}) is larger than backoffMaxMs (${max})`)
   })
+  return problems
+}
+
+function dashboardProblems (config: Config): string[] {
+  const problems: string[] = []
+  for (const [name, dashboard] of Object.entries(config.dashboards)) {
+    dashboard.tiles.forEach((tile, i) => {
+      const field = `dashboards.${name}.tiles.${i}.topic`
+      if (config.topics[tile.topic] === undefined) problems.push(`${field}: topic "${tile.topic}" is not declared; add it under \`topics\``)
+      else if (config.topics[tile.topic]?.private === true) problems.push(`${field}: "${tile.topic}" is private; dashboards are public, so show only public topics`)
+    })
+  }
   return problems
 }
 

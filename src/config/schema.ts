@@ -85,6 +85,25 @@ export const ProducersSchema = Type.Object({
   feeds: Type.Array(FeedSchema, { maxItems: 1000 })
 }, { additionalProperties: false })
 
+export const TILE_KINDS = ['clock', 'system', 'feed', 'generic'] as const
+export type TileKind = typeof TILE_KINDS[number]
+
+export const TileSchema = Type.Object({
+  topic: TopicName,
+  /** Heading; defaults to the topic's title. */
+  title: Type.Optional(Type.String({ maxLength: 200 })),
+  /** How to show the topic; inferred from the producer that feeds it when left out. */
+  kind: Type.Optional(Type.Union(TILE_KINDS.map((k) => Type.Literal(k))))
+}, { additionalProperties: false })
+
+export const DashboardSchema = Type.Object({
+  title: Type.String({ minLength: 1, maxLength: 200 }),
+  tiles: Type.Array(TileSchema, { minItems: 1, maxItems: 100 })
+}, { additionalProperties: false })
+
+/** Dashboard names, as in /d/:name. */
+export const DASHBOARD_NAME_PATTERN = '^[a-z0-9][a-z0-9-]{0,63}$'
+
 export const ConfigSchema = Type.Object({
   server: Type.Object({
     host: Type.String({ minLength: 1 }),
@@ -123,10 +142,24 @@ export const ConfigSchema = Type.Object({
   cors: Type.Object({
     origins: Type.Array(Type.String({ minLength: 1 }))
   }, { additionalProperties: false }),
-  producers: ProducersSchema
+  producers: ProducersSchema,
+  /** The first is served at `/`; every one at `/d/:name`. */
+  dashboards: Type.Record(Type.String({ pattern: DASHBOARD_NAME_PATTERN }), DashboardSchema, { additionalProperties: false, minProperties: 1 }),
+  ui: Type.Object({
+    /** Feed items a feed tile shows. */
+    feedItems: PositiveInt(100),
+    /** Samples a system tile's charts keep. */
+    chartPoints: PositiveInt(1000)
+  }, { additionalProperties: false }),
+  embed: Type.Object({
+    /** Origins allowed to frame /embed/:topic (CSP frame-ancestors), or "*". */
+    frameAncestors: Type.Array(Type.String({ minLength: 1 }))
+  }, { additionalProperties: false })
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>
 export type TopicConfig = Static<typeof TopicSchema>
 export type FeedConfig = Static<typeof FeedSchema>
 export type FeedDefaults = Static<typeof FeedDefaultsSchema>
+export type TileConfig = Static<typeof TileSchema>
+export type DashboardConfig = Static<typeof DashboardSchema>

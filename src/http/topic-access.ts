@@ -29,9 +29,14 @@ export class TopicAccess {
     const exists = this.#bus.hasTopic(topic) ||
       (this.#config.bus.allowUndeclaredTopics && isValidTopicName(topic))
     if (!exists) throw new TopicUnknownError(topic)
-    if (this.isPrivate(topic) && !canReadPrivate(request, this.#config.auth.subscribeToken)) {
+    if (!this.canRead(request, topic)) {
       throw new UnauthorizedError(`Topic "${topic}" is private: send the subscriber token as "Authorization: Bearer <token>" or ?access_token=<token>`)
     }
+  }
+
+  /** Whether the request may read `topic` (which need not exist). */
+  canRead (request: FastifyRequest, topic: string): boolean {
+    return !this.isPrivate(topic) || canReadPrivate(request, this.#config.auth.subscribeToken)
   }
 
   /** Every existing topic the request may read, in declaration order then creation order. */

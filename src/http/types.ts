@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.ts'
 import type { Scheduler } from '../producers/index.ts'
 import type { SseHub } from '../sse/hub.ts'
 import type { TopicAccess } from './topic-access.ts'
+import type { Tiles } from './views/tiles.ts'
 
 /** What every route plugin is given; routes reach other parts only through these. */
 export interface RouteDeps {
@@ -11,4 +12,5 @@ export interface RouteDeps {
   readonly hub: SseHub
   readonly scheduler: Scheduler
   readonly access: TopicAccess
+  readonly tiles: Tiles
 }

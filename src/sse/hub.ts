@@ -14,7 +14,7 @@ import type { ServerResponse, OutgoingHttpHeaders } from 'node:http'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Bus, TickerEvent } from '../bus/index.ts'
 import { commentFrame, controlFrame, eventFrame, retryFrame } from './frame.ts'
-import { Session } from './session.ts'
+import { Session, type StreamFormat } from './session.ts'
 
 export interface HubOptions {
   readonly bus: Bus
@@ -27,6 +27,8 @@ export interface HubOptions {
   readonly maxQueuedBytes: number
   readonly maxConnections: number
   readonly maxConnectionsPerIp: number
+  /** Frames for `format: 'html'` sessions; without it, such sessions get JSON frames. */
+  readonly htmlFrame?: (event: TickerEvent) => Buffer
 }
 
 export type CloseReason = 'client' | 'slow' | 'shutdown' | 'error'
@@ -38,8 +40,17 @@ export interface OpenOptions {
   readonly ip: string
   readonly topics: readonly string[]
   readonly lastId: string | undefined
+  /** Defaults to json. */
+  readonly format?: StreamFormat
   /** Response headers (content type, CORS, ...); undefined values are left out. */
   readonly headers: Readonly<Record<string, string | number | string[] | undefined>>
+}
+
+/** The last event of each topic, in bus order. */
+function lastOfEachTopic (events: readonly TickerEvent[]): TickerEvent[] {
+  const last = new Map<string, TickerEvent>()
+  for (const event of events) last.set(event.topic, event)
+  return [...last.values()].sort((a, b) => a.seq - b.seq)
 }
 
 const HEARTBEAT = commentFrame('heartbeat')
@@ -88,8 +99,8 @@ export class SseHub {
   }
 
   /** Takes over `res`: headers, `retry:`, replay or reset, then live events until either side closes. */
-  async open (res: ServerResponse, { ip, topics, lastId, headers }: OpenOptions): Promise<void> {
-    const session = new Session(res, ip, topics)
+  async open (res: ServerResponse, { ip, topics, lastId, headers, format = 'json' }: OpenOptions): Promise<void> {
+    const session = new Session(res, ip, topics, format)
     const defined: OutgoingHttpHeaders = {}
     for (const [name, value] of Object.entries(headers)) if (value !== undefined) defined[name] = value
     res.writeHead(200, defined)
@@ -107,7 +118,9 @@ export class SseHub {
     }
     if (session.closed) return
     if (plan.reset !== undefined) this.#write(session, controlFrame('reset', plan.reset))
-    for (const event of plan.events) this.#write(session, eventFrame(event))
+    // An html frame is a whole tile, so only the last of each topic matters.
+    const events = session.format === 'html' ? lastOfEachTopic(plan.events) : plan.events
+    for (const event of events) this.#write(session, this.#frame(event, session.format))
     const held = session.pending ?? []
     session.pending = undefined
     session.pendingBytes = 0
@@ -128,11 +141,20 @@ export class SseHub {
     }
   }
 
+  #frame (event: TickerEvent, format: StreamFormat): Buffer {
+    return format === 'html' && this.#options.htmlFrame !== undefined ? this.#options.htmlFrame(event) : eventFrame(event)
+  }
+
   #fanOut (event: TickerEvent): void {
     const sessions = this.#byTopic.get(event.topic)
     if (sessions === undefined) return
-    const frame = eventFrame(event)
+    let json: Buffer | undefined
+    let html: Buffer | undefined
     for (const session of sessions) {
+      // Each format is encoded at most once per event, whatever the number of sessions.
+      const frame = session.format === 'html'
+        ? (html ??= this.#frame(event, 'html'))
+        : (json ??= eventFrame(event))
       if (session.pending === undefined) {
         this.#write(session, frame)
       } else {

@@ -11,19 +11,24 @@ export interface PendingFrame {
   readonly frame: Buffer
 }
 
+/** `json`: each event's payload. `html`: the rendered tile after each event (see http/views/tiles.ts). */
+export type StreamFormat = 'json' | 'html'
+
 export class Session {
   readonly res: ServerResponse
   readonly ip: string
   readonly topics: readonly string[]
+  readonly format: StreamFormat
   /** Live frames held back until the replay is written; undefined once live. */
   pending: PendingFrame[] | undefined = []
   pendingBytes = 0
   closed = false
 
-  constructor (res: ServerResponse, ip: string, topics: readonly string[]) {
+  constructor (res: ServerResponse, ip: string, topics: readonly string[], format: StreamFormat) {
     this.res = res
     this.ip = ip
     this.topics = topics
+    this.format = format
   }
 
   /** Bytes written but not yet taken by the socket (plus any held back during replay). */

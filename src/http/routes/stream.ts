@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BadRequestError, ShuttingDownError, TooManyConnectionsError, TooManyConnectionsFromClientError } from '../../errors.ts'
 import type { Refusal } from '../../sse/hub.ts'
+import type { StreamFormat } from '../../sse/session.ts'
 import type { RouteDeps } from '../types.ts'
 
 /** Most topics one stream may follow. */
@@ -19,6 +20,7 @@ interface StreamQuery {
   topic?: string | string[]
   topics?: string | string[]
   lastEventId?: string | string[]
+  format?: string | string[]
 }
 
 const asList = (value: string | string[] | undefined): string[] =>
@@ -47,8 +49,19 @@ const REFUSALS: Record<Refusal, () => Error> = {
   'per-ip': () => new TooManyConnectionsFromClientError()
 }
 
-export default async function streamRoutes (app: FastifyInstance, { hub, access }: RouteDeps): Promise<void> {
-  async function openStream (request: FastifyRequest<{ Querystring: StreamQuery }>, reply: FastifyReply, topics: string[]): Promise<void> {
+function formatOf (query: StreamQuery): StreamFormat {
+  const [format = 'json', ...more] = asList(query.format)
+  if (more.length > 0 || (format !== 'json' && format !== 'html')) throw new BadRequestError('format must be json (the default) or html')
+  return format
+}
+
+export default async function streamRoutes (app: FastifyInstance, { hub, access, tiles }: RouteDeps): Promise<void> {
+  async function openStream (request: FastifyRequest<{ Querystring: StreamQuery }>, reply: FastifyReply, named: string[]): Promise<void> {
+    const format = formatOf(request.query)
+    // An html stream follows whole tiles: a feed tile also changes with its status topic.
+    const topics = format === 'html'
+      ? [...new Set(named.flatMap((t) => tiles.definition(t).topics))].filter((t) => named.includes(t) || access.canRead(request, t))
+      : named
     const refusal = hub.refusal(request.ip)
     if (refusal !== undefined) {
       reply.header('retry-after', String(RETRY_AFTER_SECONDS))
@@ -59,6 +72,7 @@ export default async function streamRoutes (app: FastifyInstance, { hub, access 
       ip: request.ip,
       topics,
       lastId: resumeId(request),
+      format,
       headers: {
         ...reply.getHeaders(),
         'content-type': 'text/event-stream; charset=utf-8',

@@ -1,0 +1,93 @@
+/**
+ * Pages: dashboards (`/`, `/d/:name`), embeddable tiles (`/embed/:topic`) and the embedding
+ * guide (`/embed`). The first paint comes from the tiles' buffers; the page carries the bus
+ * position it was rendered at, and its script streams from there.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { contentSecurityPolicy } from '../plugins/web.ts'
+import type { RouteDeps } from '../types.ts'
+
+const THEMES = new Set(['auto', 'light', 'dark'])
+
+export default async function pageRoutes (app: FastifyInstance, { config, bus, tiles, access }: RouteDeps): Promise<void> {
+  const names = Object.keys(config.dashboards)
+
+  async function notFound (reply: FastifyReply, message: string): Promise<FastifyReply> {
+    reply.code(404)
+    return reply.view('not-found', { pageTitle: 'Not found · Ticker', message })
+  }
+
+  /** The stream of a set of tiles: every topic they follow, as rendered HTML. */
+  const streamUrl = (topics: readonly string[]): string =>
+    `/stream?format=html&topics=${encodeURIComponent([...new Set(topics.flatMap((t) => tiles.definition(t).topics))].join(','))}`
+
+  async function dashboard (reply: FastifyReply, name: string): Promise<FastifyReply> {
+    const dash = config.dashboards[name]
+    if (dash === undefined) return notFound(reply, `There is no dashboard named "${name}".`)
+    const cursor = await bus.cursor() // before reading tiles: a tile may then be newer, never older
+    const views = dash.tiles.map((tile) => ({ ...tiles.view(tile.topic), ...(tile.title === undefined ? {} : { title: tile.title }) }))
+    return reply.view('dashboard', {
+      pageTitle: dash.title,
+      title: dash.title,
+      live: true,
+      cursor,
+      streamUrl: streamUrl(dash.tiles.map((t) => t.topic)),
+      tiles: views,
+      dashboards: names.map((n, i) => ({ title: config.dashboards[n]?.title ?? n, href: i === 0 ? '/' : `/d/${n}`, current: n === name }))
+    })
+  }
+
+  app.get('/', async (_request, reply) => dashboard(reply, names[0] as string))
+  app.get<{ Params: { name: string } }>('/d/:name', async (request, reply) => dashboard(reply, request.params.name))
+
+  app.get<{ Params: { topic: string }, Querystring: { theme?: string, compact?: string } }>('/embed/:topic', async (request, reply) => {
+    const { topic } = request.params
+    if (!bus.hasTopic(topic) || access.isPrivate(topic)) return notFound(reply, `There is no public topic named "${topic}".`)
+    const theme = THEMES.has(request.query.theme ?? '') ? request.query.theme : 'auto'
+    const compact = request.query.compact === '1' || request.query.compact === 'true'
+    reply.header('content-security-policy', contentSecurityPolicy(["'self'", ...config.embed.frameAncestors]))
+    reply.removeHeader('x-frame-options')
+    const cursor = await bus.cursor()
+    return reply.view('embed', {
+      pageTitle: `${tiles.definition(topic).title} · Ticker`,
+      bodyClass: compact ? 'embedded compact' : 'embedded',
+      theme,
+      live: true,
+      cursor,
+      streamUrl: streamUrl([topic]),
+      tile: tiles.view(topic)
+    })
+  })
+
+  app.get('/embed', async (request: FastifyRequest, reply) => {
+    const topics = (await access.readableTopics(request)).filter((t) => !access.isPrivate(t))
+    const topic = topics.find((t) => tiles.definition(t).kind === 'feed') ?? topics[0] ?? 'clock'
+    const origin = `${request.protocol}://${request.host}`
+    return reply.view('embed-help', { pageTitle: 'Embed a tile · Ticker', topic, topics, snippets: snippets(origin, topic) })
+  })
+}
+
+/** Copy-paste snippets for the three ways to embed a topic. */
+export function snippets (origin: string, topic: string): { iframe: string, js: string, htmx: string } {
+  const iframe = `<iframe src="${origin}/embed/${topic}?theme=auto&compact=1"
+        title="${topic} (live)" width="360" height="240" style="border:0"></iframe>`
+  const js = `<ul id="ticker"></ul>
+<script>
+  const list = document.getElementById('ticker')
+  const source = new EventSource('${origin}/topics/${topic}/stream')
+  source.addEventListener('${topic}', (event) => {
+    const data = JSON.parse(event.data)
+    const item = document.createElement('li')
+    item.textContent = data.title ?? JSON.stringify(data)  // text, never HTML
+    list.prepend(item)
+    while (list.children.length > 10) list.lastChild.remove()
+  })
+  source.addEventListener('reset', () => list.replaceChildren())
+</script>`
+  const htmx = `<script src="https://your-site.example/js/htmx.min.js"></script>
+<script src="https://your-site.example/js/htmx-ext-sse.js"></script>
+<div hx-ext="sse" sse-connect="${origin}/topics/${topic}/stream?format=html" sse-swap="${topic}">
+  Loading…
+</div>`
+  return { iframe, js, htmx }
+}

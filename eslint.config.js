@@ -1,4 +1,5 @@
 import neostandard from 'neostandard'
+import globals from 'globals'
 
 export default [
   ...neostandard({ ts: true, ignores: ['dist/**', 'node_modules/**', 'test-artifacts/**'] }),
@@ -8,6 +9,10 @@ export default [
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/consistent-type-imports': 'error'
     }
+  },
+  {
+    files: ['static/js/**'],
+    languageOptions: { globals: { ...globals.browser } }
   },
   {
     files: ['src/**'],

@@ -129,7 +129,11 @@ export async function buildApp (config: Readonly<Config>): Promise<FastifyInstan
 
   if (config.cors.origins.length > 0) {
     await app.register(cors, {
-      origin: config.cors.origins.includes('*') ? '*' : [...config.cors.origins],
+      // Exact origins are echoed back. Credentials are allowed because EventSource clients such
+      // as htmx's SSE extension open streams withCredentials; Ticker reads no cookies, so the
+      // grant exposes nothing more. "*" therefore echoes any origin instead of sending "*".
+      origin: config.cors.origins.includes('*') ? true : [...config.cors.origins],
+      credentials: true,
       methods: ['GET', 'HEAD'],
       exposedHeaders: ['Retry-After'],
       maxAge: 600

@@ -40,7 +40,7 @@ export async function startApp (t: TestContext, overrides: unknown = {}): Promis
   const config = testConfig(overrides)
   const app = await buildApp(config)
   t.after(() => app.close())
-  await app.listen({ host: '127.0.0.1', port: 0 })
+  await app.listen({ host: '127.0.0.1', port: config.server.port })
   const address = app.server.address()
   if (address === null || typeof address === 'string') throw new Error('no port')
   return { app, url: `http://127.0.0.1:${address.port}`, port: address.port, config }

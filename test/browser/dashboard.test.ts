@@ -1,0 +1,178 @@
+/**
+ * The dashboard and embeds in a real browser: first paint, live updates, a server restart,
+ * an iframe and an htmx page on another origin. Screenshots land in test-artifacts/.
+ */
+import { test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { createRequire } from 'node:module'
+import { publish, startApp, waitUntil, type Started } from '../helper.ts'
+import type { Page } from 'playwright-core'
+import { launch, screenshot, watchErrors } from './browser.ts'
+
+const require = createRequire(import.meta.url)
+
+/** The shape of the config under test: a clock, a feed-kind tile fed by POSTs, a generic tile. */
+function boardConfig (port: number, otherOrigin = 'http://127.0.0.1:1'): Record<string, unknown> {
+  return {
+    server: { port },
+    topics: { headlines: { title: 'Headlines' }, 'headlines.status': {}, notes: { title: 'Notes' } },
+    producers: { clock: { enabled: true, schedule: '* * * * * *', timeZones: ['UTC', 'Asia/Tokyo'] } },
+    dashboards: { main: { title: 'Test board', tiles: [{ topic: 'clock' }, { topic: 'headlines', kind: 'feed' }, { topic: 'notes' }] } },
+    cors: { origins: [otherOrigin] },
+    embed: { frameAncestors: [otherOrigin] },
+    sse: { retryMs: 200 }
+  }
+}
+
+/** Waits until the first element matching `selector` has text that satisfies `ok`. */
+async function waitForText (page: Page, selector: string, ok: (text: string) => boolean, timeoutMs: number): Promise<void> {
+  await waitUntil(async () => ok(await page.locator(selector).first().textContent({ timeout: timeoutMs }) ?? ''), timeoutMs, `${selector} to change`)
+}
+
+const item = (title: string): Record<string, unknown> =>
+  ({ feed: 'wire', source: 'Wire', title, link: `https://example.com/${encodeURIComponent(title)}`, published: new Date().toISOString(), summary: '' })
+
+/** A page server on another origin (another port): serves `html` at / and htmx from node_modules. */
+async function otherOrigin (t: TestContext, html: () => string): Promise<string> {
+  const files: Record<string, string> = {
+    '/htmx.min.js': require.resolve('htmx.org/dist/htmx.min.js'),
+    '/sse.js': require.resolve('htmx-ext-sse/dist/sse.js')
+  }
+  const server = createServer((req, res) => {
+    const file = files[req.url ?? '']
+    if (file !== undefined) {
+      res.writeHead(200, { 'content-type': 'text/javascript' })
+      res.end(readFileSync(file))
+      return
+    }
+    if (req.url !== '/') {
+      res.writeHead(204) // favicon.ico and the like: nothing, and no 404 in the console
+      res.end()
+      return
+    }
+    res.writeHead(200, { 'content-type': 'text/html' })
+    res.end(html())
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.after(() => { server.closeAllConnections(); server.close() })
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return `http://127.0.0.1:${address.port}`
+}
+
+test('first paint has every value, even with JavaScript off', async (t) => {
+  const browser = await launch(t)
+  if (browser === undefined) return
+  const { url } = await startApp(t, boardConfig(0))
+  await publish(url, 'headlines', item('Morning headline'))
+  await publish(url, 'notes', { text: 'pinned <b>note</b>' })
+  await waitUntil(async () => (await (await fetch(`${url}/topics/clock/events`)).json() as { events: unknown[] }).events.length > 0, 5000, 'a clock tick')
+  const context = await browser.newContext({ javaScriptEnabled: false })
+  t.after(() => context.close())
+  const page = await context.newPage()
+  await page.goto(url)
+  assert.match(await page.textContent('[data-tile="clock"] .big') ?? '', /^\d\d:\d\d:\d\d$/)
+  assert.equal(await page.textContent('[data-tile="headlines"] .headlines a'), 'Morning headline')
+  assert.match(await page.textContent('[data-tile="notes"] pre') ?? '', /"text": "pinned <b>note<\/b>"/)
+  assert.equal(await page.locator('[data-tile="notes"] pre b').count(), 0, 'published markup is shown as text')
+})
+
+test('live: the clock ticks, published events appear, light and dark look right, no console errors', async (t) => {
+  const browser = await launch(t)
+  if (browser === undefined) return
+  const { url } = await startApp(t, boardConfig(0))
+  for (const scheme of ['light', 'dark'] as const) {
+    const page = await browser.newPage({ colorScheme: scheme, viewport: { width: 1280, height: 800 } })
+    t.after(() => page.close())
+    const errors = watchErrors(page)
+    await page.goto(url)
+    await page.waitForSelector('[data-conn="live"]', { timeout: 5000 })
+    const before = await page.textContent('[data-tile="clock"] .big')
+    await waitForText(page, '[data-tile="clock"] .big', (text) => text !== before, 2500)
+
+    const title = `Fresh ${scheme} <script>window.pwned = 1</script> story`
+    await publish(url, 'headlines', item(title))
+    await waitForText(page, '[data-tile="headlines"] .headlines a', (text) => text === title, 3000)
+    assert.equal(await page.evaluate('"pwned" in window'), false)
+    await publish(url, 'notes', { scheme })
+    await waitForText(page, '[data-tile="notes"] pre', (text) => text.includes(`"scheme": "${scheme}"`), 3000)
+    assert.equal(await page.textContent('[data-conn-text]'), 'Live')
+    await screenshot(page, `dashboard-${scheme}.png`)
+    assert.deepEqual(errors, [])
+  }
+})
+
+test('a server restart: reconnecting, then live again with current values and no duplicate headlines', async (t) => {
+  const browser = await launch(t)
+  if (browser === undefined) return
+  let server: Started = await startApp(t, boardConfig(0))
+  const port = server.port
+  await publish(server.url, 'headlines', item('Alpha'))
+  await publish(server.url, 'headlines', item('Beta'))
+  const page = await browser.newPage()
+  t.after(() => page.close())
+  await page.goto(server.url)
+  await page.waitForSelector('[data-conn="live"]', { timeout: 5000 })
+  await page.evaluate('window.sameDocument = true') // gone if the page reloads
+
+  await server.app.close()
+  await page.waitForSelector('[data-conn="reconnecting"], [data-conn="offline"]', { timeout: 5000 })
+  const stoppedClock = await page.textContent('[data-tile="clock"] .big')
+
+  server = await startApp(t, boardConfig(port)) // same address, new life: its history starts empty
+  await publish(server.url, 'headlines', item('Alpha')) // a feed producer re-publishes what it sees
+  await publish(server.url, 'headlines', item('Beta'))
+  await publish(server.url, 'headlines', item('Gamma'))
+  await page.waitForSelector('[data-conn="live"]', { timeout: 10_000 })
+  await waitForText(page, '[data-tile="headlines"] .headlines a', (text) => text === 'Gamma', 5000)
+  await waitForText(page, '[data-tile="clock"] .big', (text) => text !== stoppedClock, 3000)
+  const headlines = await page.locator('[data-tile="headlines"] .headlines a').allTextContents()
+  assert.deepEqual(headlines, ['Gamma', 'Beta', 'Alpha'])
+  assert.equal(await page.evaluate('window.sameDocument'), true, 'no reload happened')
+})
+
+test('an embed in an iframe on another origin updates live', async (t) => {
+  const browser = await launch(t)
+  if (browser === undefined) return
+  let tickerUrl = ''
+  const other = await otherOrigin(t, () => `<!doctype html><title>Partner</title><h1>Partner site</h1>
+<iframe id="tile" src="${tickerUrl}/embed/headlines?theme=dark&compact=1" width="420" height="300"></iframe>`)
+  const { url } = await startApp(t, boardConfig(0, other))
+  tickerUrl = url
+  const page = await browser.newPage()
+  t.after(() => page.close())
+  const errors = watchErrors(page)
+  await page.goto(other)
+  const frame = page.frameLocator('#tile')
+  await frame.locator('[data-conn="live"]').waitFor({ timeout: 5000 })
+  await publish(url, 'headlines', item('Seen through the iframe'))
+  await frame.locator('.headlines a', { hasText: 'Seen through the iframe' }).waitFor({ timeout: 3000 })
+  await screenshot(page, 'embed-iframe.png')
+  assert.deepEqual(errors, [])
+})
+
+test('a plain page on another origin shows a live tile with htmx\'s SSE extension', async (t) => {
+  const browser = await launch(t)
+  if (browser === undefined) return
+  let tickerUrl = ''
+  const other = await otherOrigin(t, () => `<!doctype html><title>htmx</title>
+<script src="/htmx.min.js"></script><script src="/sse.js"></script>
+<div id="live" hx-ext="sse" sse-connect="${tickerUrl}/topics/headlines/stream?format=html" sse-swap="headlines">Loading…</div>`)
+  const { url } = await startApp(t, boardConfig(0, other))
+  tickerUrl = url
+  const page = await browser.newPage()
+  t.after(() => page.close())
+  const errors = watchErrors(page)
+  await page.goto(other)
+  await waitUntil(async () => (await (await fetch(`${url}/topics`)).json() as { topics: Array<{ name: string, subscribers: number }> })
+    .topics.find((x) => x.name === 'headlines')?.subscribers === 1, 5000, 'the htmx page to connect')
+  await publish(url, 'headlines', item('Swapped in by htmx'))
+  await page.locator('#live .headlines a', { hasText: 'Swapped in by htmx' }).waitFor({ timeout: 3000 })
+  await publish(url, 'headlines.status', { state: 'error', reason: 'upstream is down', lastSuccessAt: null })
+  await page.locator('#live .feed-error', { hasText: 'upstream is down' }).waitFor({ timeout: 3000 })
+  assert.deepEqual(errors, [])
+})

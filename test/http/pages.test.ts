@@ -1,0 +1,128 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { get } from 'node:http'
+import { SUB_TOKEN, publish, readStream, startApp } from '../helper.ts'
+
+const HOSTILE = '<img src=x onerror=alert(1)>'
+
+/** A config with a feed-kind tile fed by POSTs, and a second dashboard. */
+const PAGES = {
+  topics: { headlines: { title: 'Headlines' }, 'headlines.status': {}, metrics: {}, vault: { private: true } },
+  auth: { subscribeToken: SUB_TOKEN },
+  dashboards: {
+    main: { title: 'Main board', tiles: [{ topic: 'headlines', kind: 'feed' }, { topic: 'metrics', title: 'Custom <metrics>' }] },
+    ops: { title: 'Ops', tiles: [{ topic: 'metrics' }] }
+  },
+  embed: { frameAncestors: ['http://partner.example'] }
+}
+
+const item = (title: string, link: string): Record<string, unknown> =>
+  ({ feed: 'f', source: 'Wire & Co', title, link, published: '2026-11-22T03:00:00.000Z', summary: '' })
+
+test('the dashboard renders buffered values on first paint, escaped, with the cursor it was rendered at', async (t) => {
+  const { url } = await startApp(t, PAGES)
+  await publish(url, 'headlines', item('Calm news', 'https://example.com/calm'))
+  await publish(url, 'headlines', item(HOSTILE, 'javascript:alert(1)'))
+  const last = await publish(url, 'metrics', { note: HOSTILE, n: 42 })
+  const res = await fetch(`${url}/`)
+  const html = await res.text()
+  assert.equal(res.status, 200)
+  assert.match(res.headers.get('content-type') ?? '', /^text\/html/)
+  assert.ok(!html.includes(HOSTILE), 'hostile markup never appears raw')
+  assert.ok(html.includes('&lt;img src=x onerror=alert(1)&gt;'), 'it appears as text')
+  assert.ok(!html.includes('javascript:'), 'a javascript: link is not rendered as a link')
+  assert.match(html, /<a href="https:\/\/example.com\/calm" rel="noopener noreferrer" target="_blank">Calm news<\/a>/)
+  assert.match(html, /Wire &amp; Co/)
+  assert.match(html, /<h2 id="tile-metrics">Custom &lt;metrics&gt;<\/h2>/)
+  assert.match(html, /&quot;n&quot;: 42/)
+  assert.ok(html.indexOf(HOSTILE.replaceAll('<', '&lt;').replaceAll('>', '&gt;')) < html.indexOf('Calm news'), 'newest headline first')
+  assert.match(html, new RegExp(`data-cursor="${last}"`))
+  assert.match(html, /data-stream="\/stream\?format=html&amp;topics=headlines%2Cheadlines.status%2Cmetrics"/)
+  assert.match(html, /<script type="module" src="\/static\/js\/dashboard.js"><\/script>/)
+  assert.doesNotMatch(html, /<script>|<script type="text\/javascript">|<[^>]*\son[a-z]+=/i, 'no inline script, no inline handlers')
+})
+
+test('a second dashboard at /d/:name; unknown pages are 404 pages', async (t) => {
+  const { url } = await startApp(t, PAGES)
+  const ops = await (await fetch(`${url}/d/ops`)).text()
+  assert.match(ops, /<title>Ops<\/title>/)
+  assert.match(ops, /<a href="\/" >|<a href="\/">Main board<\/a>/)
+  assert.match(ops, /aria-current="page">Ops</)
+  for (const path of ['/d/nope', '/embed/nope', '/embed/vault', `/d/${encodeURIComponent(HOSTILE)}`]) {
+    const res = await fetch(`${url}${path}`, { headers: { accept: 'text/html' } })
+    const html = await res.text()
+    assert.equal(res.status, 404, path)
+    assert.match(res.headers.get('content-type') ?? '', /^text\/html/, path)
+    assert.match(html, /<h1>Not found<\/h1>/, path)
+    assert.ok(!html.includes(HOSTILE), path)
+  }
+  const res = await fetch(`${url}/no/such/page`, { headers: { accept: 'text/html,application/xhtml+xml' } })
+  assert.deepEqual([res.status, (await res.text()).includes('<h1>Not found</h1>')], [404, true])
+})
+
+test('CSP without unsafe-inline; framing: same origin for dashboards, the allow-list for embeds', async (t) => {
+  const { url } = await startApp(t, PAGES)
+  const page = await fetch(`${url}/`)
+  const csp = page.headers.get('content-security-policy') ?? ''
+  assert.match(csp, /script-src 'self'/)
+  assert.match(csp, /style-src 'self'/)
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/)
+  assert.match(csp, /frame-ancestors 'self'$/)
+  assert.equal(page.headers.get('x-frame-options'), 'SAMEORIGIN')
+  assert.equal(page.headers.get('x-content-type-options'), 'nosniff')
+
+  const embed = await fetch(`${url}/embed/metrics?theme=dark&compact=1`)
+  assert.equal(embed.status, 200)
+  assert.match(embed.headers.get('content-security-policy') ?? '', /frame-ancestors 'self' http:\/\/partner.example/)
+  assert.equal(embed.headers.get('x-frame-options'), null)
+  const html = await embed.text()
+  assert.match(html, /<html lang="en" data-theme="dark">/)
+  assert.match(html, /<body class="embedded compact">/)
+  assert.doesNotMatch(html, /<header/)
+  const odd = await (await fetch(`${url}/embed/metrics?theme=${encodeURIComponent('"><script>')}`)).text()
+  assert.match(odd, /<html lang="en">/, 'an unknown theme falls back to auto')
+})
+
+test('static files are revalidated: no-cache with an ETag, 304 when unchanged', async (t) => {
+  const { url } = await startApp(t)
+  for (const path of ['/static/js/dashboard.js', '/static/css/dashboard.css', '/static/favicon.svg']) {
+    const res = await fetch(`${url}${path}`)
+    assert.equal(res.status, 200, path)
+    assert.equal(res.headers.get('cache-control'), 'no-cache', path)
+    const etag = res.headers.get('etag')
+    assert.ok(etag, path)
+    // Plain http.get: fetch() adds "Cache-Control: no-cache" to conditional requests, as the spec says.
+    const again = await new Promise<number | undefined>((resolve, reject) => {
+      get(`${url}${path}`, { headers: { 'if-none-match': etag } }, (r) => { r.resume(); resolve(r.statusCode) }).on('error', reject)
+    })
+    assert.equal(again, 304, path)
+  }
+  assert.equal((await fetch(`${url}/static/../package.json`)).status, 404)
+})
+
+test('format=html streams each event as the rendered, escaped tile, named after the tile', async (t) => {
+  const { url } = await startApp(t, PAGES)
+  const id = await publish(url, 'headlines', item(HOSTILE, 'https://example.com/x'))
+  const statusId = await publish(url, 'headlines.status', { state: 'error', reason: 'the server answered HTTP 500', lastSuccessAt: null })
+  const { text } = await readStream(`${url}/topics/headlines/stream?format=html`, (s) => s.includes(`id: ${statusId}`))
+  const frames = text.split('\n\n').filter((f) => f.includes('event: '))
+  assert.equal(frames.length, 2)
+  assert.match(frames[0] ?? '', new RegExp(`^id: ${id}\\nevent: headlines\\ndata: `))
+  assert.match(frames[1] ?? '', new RegExp(`^id: ${statusId}\\nevent: headlines\\ndata: `), 'a status event updates the feed tile')
+  assert.match(frames[1] ?? '', /Feed unavailable: the server answered HTTP 500/)
+  assert.ok(!text.includes(HOSTILE))
+  assert.ok(text.includes('&lt;img src=x onerror=alert(1)&gt;'))
+  const bad = await fetch(`${url}/stream?format=xml`)
+  assert.equal(bad.status, 400)
+})
+
+test('GET /embed shows copy-paste snippets for iframe, EventSource and htmx', async (t) => {
+  const { url } = await startApp(t, PAGES)
+  const html = await (await fetch(`${url}/embed`)).text()
+  const origin = url
+  assert.ok(html.includes(`&lt;iframe src=&quot;${origin}/embed/headlines?theme=auto&amp;compact=1&quot;`))
+  assert.ok(html.includes(`new EventSource(&#39;${origin}/topics/headlines/stream&#39;)`))
+  assert.ok(html.includes('addEventListener(&#39;reset&#39;'))
+  assert.ok(html.includes(`sse-connect=&quot;${origin}/topics/headlines/stream?format=html&quot; sse-swap=&quot;headlines&quot;`))
+  assert.ok(!html.includes('vault'), 'private topics are not offered')
+})

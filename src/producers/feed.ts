@@ -96,12 +96,12 @@ export function createFeedProducer (options: FeedOptions): Producer {
     return firstPoll ? chronological.slice(-options.firstPollItems) : chronological
   }
 
-  async function publishStatus (ctx: ProducerContext, state: Omit<FeedStatusEvent, 'feed' | 'url' | 'checkedAt' | 'lastSuccessAt' | 'consecutiveFailures' | 'nextAttemptAt'>): Promise<void> {
+  async function publishStatus (ctx: ProducerContext, checkedAt: number, state: Omit<FeedStatusEvent, 'feed' | 'url' | 'checkedAt' | 'lastSuccessAt' | 'consecutiveFailures' | 'nextAttemptAt'>): Promise<void> {
     const status: FeedStatusEvent = {
       feed: options.name,
       url: options.url,
       ...state,
-      checkedAt: new Date(ctx.now()).toISOString(),
+      checkedAt: new Date(checkedAt).toISOString(),
       lastSuccessAt: lastSuccessAt === undefined ? null : new Date(lastSuccessAt).toISOString(),
       consecutiveFailures: failures,
       nextAttemptAt: failures === 0 ? null : new Date(nextAttemptAt).toISOString()
@@ -133,7 +133,7 @@ export function createFeedProducer (options: FeedOptions): Producer {
     }
     failures = 0
     lastSuccessAt = ctx.now()
-    await publishStatus(ctx, { state: 'ok', reason: null, httpStatus: result.status, itemsPublished: published })
+    await publishStatus(ctx, lastSuccessAt, { state: 'ok', reason: null, httpStatus: result.status, itemsPublished: published })
   }
 
   return {
@@ -148,9 +148,10 @@ export function createFeedProducer (options: FeedOptions): Producer {
       } catch (err) {
         if (ctx.signal.aborted) throw err // cut off or stopping: nothing to report
         failures++
+        const failedAt = ctx.now()
         const retryAfterMs = err instanceof FeedFetchError ? err.retryAfterMs : undefined
-        nextAttemptAt = ctx.now() + Math.max(backoffMs(failures, options.backoffBaseMs, options.backoffMaxMs, random), retryAfterMs ?? 0)
-        await publishStatus(ctx, {
+        nextAttemptAt = failedAt + Math.max(backoffMs(failures, options.backoffBaseMs, options.backoffMaxMs, random), retryAfterMs ?? 0)
+        await publishStatus(ctx, failedAt, {
           state: 'error',
           reason: (err as Error).message,
           httpStatus: err instanceof FeedFetchError ? err.status ?? null : null,

@@ -19,11 +19,22 @@ import pageRoutes from './http/routes/pages.ts'
 import { registerWeb, VIEWS_DIR } from './http/plugins/web.ts'
 import { Tiles } from './http/views/tiles.ts'
 import { Eta } from 'eta'
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import { createMetrics, type Metrics } from './metrics/registry.ts'
+import { metricsRoute, metricsServer } from './http/routes/metrics.ts'
 
 export interface AppParts {
   readonly bus: Bus
   readonly hub: SseHub
   readonly scheduler: Scheduler
+  /** Where the separate metrics listener is, when `metrics.separate` is on and the app is ready. */
+  metricsAddress: string | undefined
+}
+
+export interface BuildOptions {
+  /** Human-readable logs (pino-pretty) instead of JSON lines. main.ts decides; default false. */
+  readonly prettyLogs?: boolean
 }
 
 declare module 'fastify' {
@@ -50,10 +61,11 @@ function clientMessage (err: FastifyError, config: Readonly<Config>): string {
 /** The URL without secrets: `access_token` never reaches the logs. */
 const redactUrl = (url: string): string => url.replace(/([?&]access_token=)[^&]*/gi, '$1[redacted]')
 
-export async function buildApp (config: Readonly<Config>): Promise<FastifyInstance> {
+export async function buildApp (config: Readonly<Config>, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
       level: config.log.level,
+      ...(options.prettyLogs === true ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {}),
       serializers: {
         req: (req: FastifyRequest) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip })
       }
@@ -87,7 +99,8 @@ export async function buildApp (config: Readonly<Config>): Promise<FastifyInstan
     publish: async (topic, data) => (await bus.publish(topic, data)).id,
     log: app.log.child({ part: 'producers' })
   })
-  app.decorate('ticker', { bus, hub, scheduler })
+  const parts: AppParts = { bus, hub, scheduler, metricsAddress: undefined }
+  app.decorate('ticker', parts)
   app.addHook('onReady', async () => { scheduler.start() })
 
   // Streams never end on their own; end them first or close() waits forever. Then give requests
@@ -102,6 +115,7 @@ export async function buildApp (config: Readonly<Config>): Promise<FastifyInstan
   app.addHook('onClose', async () => {
     clearTimeout(forceClose)
     stopTiles()
+    metrics?.close()
     await bus.close()
   })
 
@@ -138,6 +152,29 @@ export async function buildApp (config: Readonly<Config>): Promise<FastifyInstan
       exposedHeaders: ['Retry-After'],
       maxAge: 600
     })
+  }
+
+  let metrics: Metrics | undefined
+  if (config.metrics.enabled) {
+    metrics = createMetrics({ config, bus, hub, scheduler, log: app.log.child({ part: 'metrics' }) })
+    metrics.instrument(app)
+    const { registry } = metrics
+    const { separate, token } = config.metrics
+    if (separate.enabled) {
+      const server = metricsServer(registry, token)
+      app.addHook('onReady', async () => {
+        server.listen(separate.port, separate.host)
+        await once(server, 'listening')
+        const { address, port } = server.address() as AddressInfo
+        parts.metricsAddress = `http://${address.includes(':') ? `[${address}]` : address}:${port}`
+      })
+      app.addHook('onClose', async () => {
+        server.closeAllConnections()
+        await new Promise((resolve) => server.close(resolve))
+      })
+    } else {
+      await app.register(metricsRoute, { registry, config })
+    }
   }
 
   await registerWeb(app, eta)

@@ -15,7 +15,8 @@ async function main (): Promise<void> {
     return
   }
 
-  const app = await buildApp(config)
+  const prettyLogs = config.log.format === 'pretty' || (config.log.format === 'auto' && process.stdout.isTTY)
+  const app = await buildApp(config, { prettyLogs })
   let stopping = false
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return
@@ -37,7 +38,13 @@ async function main (): Promise<void> {
   process.once('SIGTERM', stop)
 
   const address = await app.listen({ host: config.server.host, port: config.server.port })
-  app.log.info({ address, topics: Object.keys(config.topics), backend: config.bus.backend }, `Ticker listening on ${address}`)
+  app.log.info({
+    address,
+    backend: config.bus.backend,
+    topics: Object.keys(config.topics),
+    producers: app.ticker.scheduler.state().map((p) => `${p.name} (${p.schedule})`),
+    metrics: config.metrics.enabled ? (app.ticker.metricsAddress ?? address) + '/metrics' : 'off'
+  }, `Ticker listening on ${address}`)
 }
 
 main().catch((err: unknown) => {

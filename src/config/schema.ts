@@ -113,7 +113,22 @@ export const ConfigSchema = Type.Object({
     shutdownTimeoutMs: PositiveInt(600_000)
   }, { additionalProperties: false }),
   log: Type.Object({
-    level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))
+    level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+    /** auto: human-readable on a terminal, JSON otherwise. */
+    format: Type.Union(['auto', 'json', 'pretty'].map((l) => Type.Literal(l)))
+  }, { additionalProperties: false }),
+  metrics: Type.Object({
+    enabled: Type.Boolean(),
+    /** Prefix for the process/runtime default metrics; Ticker's own are always ticker_*. */
+    defaultMetricsPrefix: Type.String({ pattern: '^([a-zA-Z_][a-zA-Z0-9_]*)?$' }),
+    /** Bearer token /metrics requires; empty: none. */
+    token: Type.String(),
+    /** Serve /metrics on its own listener (and not on the main one). */
+    separate: Type.Object({
+      enabled: Type.Boolean(),
+      host: Type.String({ minLength: 1 }),
+      port: Type.Integer({ minimum: 0, maximum: 65535 })
+    }, { additionalProperties: false })
   }, { additionalProperties: false }),
   auth: Type.Object({
     publishToken: Type.String(),

@@ -59,6 +59,7 @@ export class Scheduler {
   readonly #options: SchedulerOptions
   readonly #slots: Slot[]
   readonly #now: () => number
+  readonly #runListeners = new Set<(report: RunReport) => void>()
   #started = false
   #stopped = false
 
@@ -89,6 +90,12 @@ export class Scheduler {
   }
 
   get started (): boolean { return this.#started && !this.#stopped }
+
+  /** Calls `listener` after every run (for metrics). Returns the function that removes it. */
+  onRun (listener: (report: RunReport) => void): () => void {
+    this.#runListeners.add(listener)
+    return () => { this.#runListeners.delete(listener) }
+  }
 
   /** Starts every task and runs each producer once right away, so nothing waits for its first tick. */
   start (): void {
@@ -188,7 +195,9 @@ export class Scheduler {
       slot.controller = undefined
       slot.lastDurationMs = this.#now() - started
     }
-    this.#options.onRun?.({ producer: producer.name, outcome, durationMs: slot.lastDurationMs, ...(error === undefined ? {} : { error }) })
+    const report: RunReport = { producer: producer.name, outcome, durationMs: slot.lastDurationMs, ...(error === undefined ? {} : { error }) }
+    this.#options.onRun?.(report)
+    for (const listener of this.#runListeners) listener(report)
   }
 }
 

@@ -33,6 +33,21 @@ export interface HubOptions {
 
 export type CloseReason = 'client' | 'slow' | 'shutdown' | 'error'
 
+/** Counters since the hub started; read by /metrics. */
+export interface HubStats {
+  opened: number
+  closed: Record<CloseReason, number>
+  /** Event frames written (one per event per session; heartbeats and control frames excluded). */
+  eventsDelivered: number
+  /** Every byte written to streams. */
+  bytesWritten: number
+  /** Streams opened with a resume ID. */
+  replays: number
+  /** Events written while replaying. */
+  replayedEvents: number
+  resets: number
+}
+
 /** Why a new stream cannot be admitted, if it cannot. */
 export type Refusal = 'closing' | 'total' | 'per-ip'
 
@@ -62,7 +77,17 @@ export class SseHub {
   readonly #sessions = new Set<Session>()
   readonly #byTopic = new Map<string, Set<Session>>()
   readonly #perIp = new Map<string, number>()
-  readonly #closed: Record<CloseReason, number> = { client: 0, slow: 0, shutdown: 0, error: 0 }
+  readonly #stats: HubStats = {
+    opened: 0,
+    closed: { client: 0, slow: 0, shutdown: 0, error: 0 },
+    eventsDelivered: 0,
+    bytesWritten: 0,
+    replays: 0,
+    replayedEvents: 0,
+    resets: 0
+  }
+
+  readonly #refused: Record<Refusal, number> = { closing: 0, total: 0, 'per-ip': 0 }
   readonly #unsubscribe: () => void
   readonly #heartbeat: NodeJS.Timeout
   #closing = false
@@ -87,15 +112,28 @@ export class SseHub {
 
   /** Streams closed since start, by reason. */
   closedCounts (): Readonly<Record<CloseReason, number>> {
-    return { ...this.#closed }
+    return { ...this.#stats.closed }
   }
 
-  /** Whether a stream from `ip` may open now. */
+  /** A snapshot of the hub's counters. */
+  stats (): Readonly<HubStats> {
+    return { ...this.#stats, closed: { ...this.#stats.closed } }
+  }
+
+  /** Whether a stream from `ip` may open now; a refusal is counted. */
   refusal (ip: string): Refusal | undefined {
-    if (this.#closing) return 'closing'
-    if (this.#sessions.size >= this.#options.maxConnections) return 'total'
-    if ((this.#perIp.get(ip) ?? 0) >= this.#options.maxConnectionsPerIp) return 'per-ip'
-    return undefined
+    const refusal = this.#closing
+      ? 'closing'
+      : this.#sessions.size >= this.#options.maxConnections
+        ? 'total'
+        : (this.#perIp.get(ip) ?? 0) >= this.#options.maxConnectionsPerIp ? 'per-ip' : undefined
+    if (refusal !== undefined) this.#refused[refusal]++
+    return refusal
+  }
+
+  /** Streams refused since start, by limit. */
+  refusedCounts (): Readonly<Record<Refusal, number>> {
+    return { ...this.#refused }
   }
 
   /** Takes over `res`: headers, `retry:`, replay or reset, then live events until either side closes. */
@@ -105,6 +143,9 @@ export class SseHub {
     for (const [name, value] of Object.entries(headers)) if (value !== undefined) defined[name] = value
     res.writeHead(200, defined)
     res.write(this.#retry)
+    this.#stats.bytesWritten += this.#retry.length
+    this.#stats.opened++
+    if (lastId !== undefined) this.#stats.replays++
     this.#add(session)
     res.on('close', () => this.#remove(session, 'client'))
 
@@ -117,15 +158,19 @@ export class SseHub {
       return
     }
     if (session.closed) return
-    if (plan.reset !== undefined) this.#write(session, controlFrame('reset', plan.reset))
+    if (plan.reset !== undefined) {
+      this.#stats.resets++
+      this.#write(session, controlFrame('reset', plan.reset))
+    }
     // An html frame is a whole tile, so only the last of each topic matters.
     const events = session.format === 'html' ? lastOfEachTopic(plan.events) : plan.events
-    for (const event of events) this.#write(session, this.#frame(event, session.format))
+    if (lastId !== undefined) this.#stats.replayedEvents += events.length
+    for (const event of events) this.#write(session, this.#frame(event, session.format), true)
     const held = session.pending ?? []
     session.pending = undefined
     session.pendingBytes = 0
     for (const { seq, frame } of held) {
-      if (seq > plan.headSeq) this.#write(session, frame)
+      if (seq > plan.headSeq) this.#write(session, frame, true)
     }
   }
 
@@ -138,6 +183,7 @@ export class SseHub {
     for (const session of this.#sessions) {
       this.#remove(session, 'shutdown')
       session.res.end(SHUTDOWN)
+      this.#stats.bytesWritten += SHUTDOWN.length
     }
   }
 
@@ -156,7 +202,7 @@ export class SseHub {
         ? (html ??= this.#frame(event, 'html'))
         : (json ??= eventFrame(event))
       if (session.pending === undefined) {
-        this.#write(session, frame)
+        this.#write(session, frame, true)
       } else {
         session.pending.push({ seq: event.seq, frame })
         session.pendingBytes += frame.length
@@ -169,9 +215,11 @@ export class SseHub {
     for (const session of this.#sessions) this.#write(session, HEARTBEAT)
   }
 
-  #write (session: Session, frame: Buffer): void {
+  #write (session: Session, frame: Buffer, isEvent = false): void {
     if (session.closed) return
     session.res.write(frame)
+    this.#stats.bytesWritten += frame.length
+    if (isEvent) this.#stats.eventsDelivered++
     this.#checkBacklog(session)
   }
 
@@ -202,7 +250,7 @@ export class SseHub {
     if (session.closed) return
     session.closed = true
     session.pending = undefined
-    this.#closed[reason]++
+    this.#stats.closed[reason]++
     this.#sessions.delete(session)
     const count = (this.#perIp.get(session.ip) ?? 1) - 1
     if (count === 0) this.#perIp.delete(session.ip)

@@ -1,0 +1,197 @@
+/**
+ * Every metric Ticker exports, in one place, on one prom-client Registry per app.
+ *
+ * Hot paths are not touched: the hub and the bus keep plain counters and state, and the
+ * `collect()` functions below read them when Prometheus scrapes. Every label value comes from a
+ * bounded set (declared or created topics, configured producers and feeds, route patterns), never
+ * from raw URLs, addresses or unknown topics.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type CounterConfiguration, type GaugeConfiguration } from 'prom-client'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { Bus, TopicInfo } from '../bus/index.ts'
+import { feedStatusTopic, type Config } from '../config/schema.ts'
+import type { Scheduler } from '../producers/index.ts'
+import type { HubStats, SseHub } from '../sse/hub.ts'
+
+export interface MetricsSources {
+  readonly config: Readonly<Config>
+  readonly bus: Bus
+  readonly hub: SseHub
+  readonly scheduler: Scheduler
+  readonly log: FastifyBaseLogger
+}
+
+export interface Metrics {
+  readonly registry: Registry
+  /** Records request durations by route pattern and status class. */
+  instrument (app: FastifyInstance): void
+  /** Stops listening to the bus and the scheduler. */
+  close (): void
+}
+
+const RUN_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+const HTTP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
+
+export function createMetrics ({ config, bus, hub, scheduler, log }: MetricsSources): Metrics {
+  const registry = new Registry()
+  const prefix = config.metrics.defaultMetricsPrefix
+  collectDefaultMetrics({ register: registry, prefix })
+  // These gauges end in _total, which Prometheus reserves for counters (promtool flags them);
+  // their per-type siblings (nodejs_active_handles{type=...}) carry the same figures.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(prefix + name)
+  }
+  const registers = [registry]
+  const gauge = <L extends string>(options: GaugeConfiguration<L>): Gauge<L> => new Gauge({ ...options, registers })
+  const counter = <L extends string>(options: CounterConfiguration<L>): Counter<L> => new Counter({ ...options, registers })
+
+  /** A collect() that cannot fail the scrape: a failure is logged and the metric keeps its last value. */
+  const guarded = <T>(name: string, read: (metric: T) => void | Promise<void>) => async function (this: T): Promise<void> {
+    try {
+      await read(this)
+    } catch (err) {
+      log.warn({ err, metric: name }, 'a metric could not be collected')
+    }
+  }
+
+  const topics = async (): Promise<TopicInfo[]> => bus.topics()
+
+  /** A counter mirroring one of the hub's counters. */
+  const hubCounter = (name: string, help: string, read: (s: Readonly<HubStats>) => number): void => {
+    counter({
+      name,
+      help,
+      collect: guarded<Counter>(name, (c) => { c.reset(); c.inc(read(hub.stats())) })
+    })
+  }
+
+  // SSE
+  gauge({
+    name: 'ticker_sse_open_streams',
+    help: 'Open SSE streams',
+    collect: guarded<Gauge>('ticker_sse_open_streams', (g) => { g.set(hub.size) })
+  })
+  gauge({
+    name: 'ticker_sse_subscribers',
+    help: 'Open SSE streams following each topic (a stream of several topics counts once per topic)',
+    labelNames: ['topic'],
+    collect: guarded<Gauge>('ticker_sse_subscribers', async (g) => {
+      g.reset()
+      for (const t of await topics()) g.set({ topic: t.name }, hub.subscribers(t.name))
+    })
+  })
+  hubCounter('ticker_sse_connections_opened_total', 'SSE streams opened', (s) => s.opened)
+  counter({
+    name: 'ticker_sse_connections_closed_total',
+    help: 'SSE streams closed, by reason: client (went away), slow (fell behind), shutdown, error',
+    labelNames: ['reason'],
+    collect: guarded<Counter>('ticker_sse_connections_closed_total', (c) => {
+      c.reset()
+      for (const [reason, n] of Object.entries(hub.stats().closed)) c.inc({ reason }, n)
+    })
+  })
+  counter({
+    name: 'ticker_sse_connections_refused_total',
+    help: 'SSE streams refused at a limit: total (503), per_ip (429), closing (503 during shutdown)',
+    labelNames: ['limit'],
+    collect: guarded<Counter>('ticker_sse_connections_refused_total', (c) => {
+      c.reset()
+      for (const [limit, n] of Object.entries(hub.refusedCounts())) c.inc({ limit: limit.replace('-', '_') }, n)
+    })
+  })
+  hubCounter('ticker_sse_events_delivered_total', 'Event frames written to streams (one per event per stream)', (s) => s.eventsDelivered)
+  hubCounter('ticker_sse_bytes_written_total', 'Bytes written to SSE streams, heartbeats included', (s) => s.bytesWritten)
+  hubCounter('ticker_sse_replays_total', 'Streams opened with a resume ID (Last-Event-ID or lastEventId)', (s) => s.replays)
+  hubCounter('ticker_sse_replayed_events_total', 'Events sent to resuming streams from the buffers', (s) => s.replayedEvents)
+  hubCounter('ticker_sse_resets_total', 'reset events sent (history a client asked for was gone)', (s) => s.resets)
+
+  // Bus
+  const published = counter({ name: 'ticker_bus_events_published_total', help: 'Events accepted by the bus', labelNames: ['topic'] })
+  const lastEvent = gauge({ name: 'ticker_bus_last_event_timestamp_seconds', help: 'When the newest event of each topic was accepted (Unix time)', labelNames: ['topic'] })
+  gauge({
+    name: 'ticker_bus_buffered_events',
+    help: 'Events held in each topic\'s ring buffer',
+    labelNames: ['topic'],
+    collect: guarded<Gauge>('ticker_bus_buffered_events', async (g) => {
+      g.reset()
+      for (const t of await topics()) g.set({ topic: t.name }, t.buffered)
+    })
+  })
+  gauge({
+    name: 'ticker_bus_buffer_capacity_events',
+    help: 'Capacity of each topic\'s ring buffer',
+    labelNames: ['topic'],
+    collect: guarded<Gauge>('ticker_bus_buffer_capacity_events', async (g) => {
+      g.reset()
+      for (const t of await topics()) g.set({ topic: t.name }, config.topics[t.name]?.capacity ?? config.bus.topicDefaults.capacity)
+    })
+  })
+
+  // Producers
+  const runs = counter({ name: 'ticker_producer_runs_total', help: 'Producer runs, by outcome: ok, error, timeout', labelNames: ['producer', 'outcome'] })
+  const runDuration = new Histogram({ name: 'ticker_producer_run_duration_seconds', help: 'How long producer runs take', labelNames: ['producer'], buckets: RUN_BUCKETS, registers })
+  gauge({
+    name: 'ticker_producer_last_success_timestamp_seconds',
+    help: 'When each producer last ran successfully (Unix time)',
+    labelNames: ['producer'],
+    collect: guarded<Gauge>('ticker_producer_last_success_timestamp_seconds', (g) => {
+      g.reset()
+      for (const p of scheduler.state()) if (p.lastSuccessAt !== null) g.set({ producer: p.name }, Date.parse(p.lastSuccessAt) / 1000)
+    })
+  })
+  for (const p of scheduler.state()) for (const outcome of ['ok', 'error', 'timeout']) runs.inc({ producer: p.name, outcome }, 0)
+
+  const feedStatus = gauge({ name: 'ticker_feed_last_http_status', help: 'HTTP status of each feed\'s last poll (0: no answer)', labelNames: ['feed'] })
+  const feedItems = counter({ name: 'ticker_feed_items_published_total', help: 'New items published, by feed', labelNames: ['feed'] })
+  const feedFailures = gauge({ name: 'ticker_feed_consecutive_failures', help: 'Failed polls in a row, by feed', labelNames: ['feed'] })
+
+  // Feed figures come from the status events feeds publish; only configured feeds become labels.
+  const feedNames = new Map(config.producers.feeds.map((f) => [feedStatusTopic(f.topic), new Set<string>()]))
+  for (const f of config.producers.feeds) {
+    feedNames.get(feedStatusTopic(f.topic))?.add(f.name)
+    feedItems.inc({ feed: f.name }, 0)
+  }
+
+  const stopBus = bus.subscribe((event) => {
+    published.inc({ topic: event.topic })
+    lastEvent.set({ topic: event.topic }, event.time / 1000)
+    const names = feedNames.get(event.topic)
+    if (names === undefined) return
+    const status = event.data as { feed?: unknown, httpStatus?: unknown, consecutiveFailures?: unknown, itemsPublished?: unknown }
+    if (typeof status.feed !== 'string' || !names.has(status.feed)) return
+    const feed = status.feed
+    feedStatus.set({ feed }, typeof status.httpStatus === 'number' ? status.httpStatus : 0)
+    if (typeof status.consecutiveFailures === 'number') feedFailures.set({ feed }, status.consecutiveFailures)
+    if (typeof status.itemsPublished === 'number' && status.itemsPublished > 0) feedItems.inc({ feed }, status.itemsPublished)
+  })
+  const stopRuns = scheduler.onRun((report) => {
+    runs.inc({ producer: report.producer, outcome: report.outcome })
+    runDuration.observe({ producer: report.producer }, report.durationMs / 1000)
+  })
+
+  // HTTP
+  const requestDuration = new Histogram({
+    name: 'ticker_http_request_duration_seconds',
+    help: 'HTTP request durations by route pattern, method and status class (streams excluded)',
+    labelNames: ['route', 'method', 'status_class'],
+    buckets: HTTP_BUCKETS,
+    registers
+  })
+
+  return {
+    registry,
+    instrument (app) {
+      app.addHook('onResponse', async (request, reply) => {
+        requestDuration.observe({
+          route: request.routeOptions.url ?? 'unmatched',
+          method: request.method,
+          status_class: `${Math.floor(reply.statusCode / 100)}xx`
+        }, reply.elapsedTime / 1000)
+      })
+    },
+    close () {
+      stopBus()
+      stopRuns()
+    }
+  }
+}

@@ -35,6 +35,8 @@ export interface AppParts {
 export interface BuildOptions {
   /** Human-readable logs (pino-pretty) instead of JSON lines. main.ts decides; default false. */
   readonly prettyLogs?: boolean
+  /** Where JSON log lines go instead of stdout (embedding, tests). */
+  readonly logStream?: { write (line: string): void }
 }
 
 declare module 'fastify' {
@@ -66,6 +68,7 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     logger: {
       level: config.log.level,
       ...(options.prettyLogs === true ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {}),
+      ...(options.logStream === undefined ? {} : { stream: options.logStream }),
       serializers: {
         req: (req: FastifyRequest) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip })
       }

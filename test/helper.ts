@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import type { TestContext } from 'node:test'
 import { EventSource } from 'eventsource'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../src/app.ts'
+import { buildApp, type BuildOptions } from '../src/app.ts'
 import { buildConfig, mergeConfig } from '../src/config/load.ts'
 import type { Config } from '../src/config/schema.ts'
 
@@ -36,14 +36,20 @@ export function testConfig (overrides: unknown = {}): Readonly<Config> {
 }
 
 /** A real server on 127.0.0.1 and an ephemeral port, closed when the test ends. */
-export async function startApp (t: TestContext, overrides: unknown = {}): Promise<Started> {
+export async function startApp (t: TestContext, overrides: unknown = {}, options: BuildOptions = {}): Promise<Started> {
   const config = testConfig(overrides)
-  const app = await buildApp(config)
+  const app = await buildApp(config, options)
   t.after(() => app.close())
   await app.listen({ host: '127.0.0.1', port: config.server.port })
   const address = app.server.address()
   if (address === null || typeof address === 'string') throw new Error('no port')
   return { app, url: `http://127.0.0.1:${address.port}`, port: address.port, config }
+}
+
+/** A log destination that keeps the parsed JSON lines, for asserting on what was logged. */
+export function logCapture (): { stream: { write (line: string): void }, lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = []
+  return { lines, stream: { write: (line) => { lines.push(JSON.parse(line) as Record<string, unknown>) } } }
 }
 
 /** Resolves when `check` returns something other than undefined/false; fails after `timeoutMs`. */

@@ -63,4 +63,10 @@ test('SIGTERM with open streams: streams end, the process exits 0 within the dea
   assert.ok(Date.now() - started < 10_000, 'within the default 10 s deadline')
   for (const { text } of await Promise.all(streams)) assert.match(text, /: server shutting down/)
   assert.match(proc.stdout(), /"msg":"shutting down"/)
+  const startup = JSON.parse(proc.stdout().split('\n').find((l) => l.includes('"msg":"Ticker listening')) ?? '{}') as Record<string, unknown>
+  assert.equal(startup.address, url)
+  assert.equal(startup.backend, 'memory')
+  assert.deepEqual(startup.topics, ['clock', 'system', 'news', 'news.status'])
+  assert.deepEqual(startup.producers, ['clock (* * * * * *)', 'system (*/2 * * * * *)'])
+  assert.equal(startup.metrics, `${url}/metrics`)
 })

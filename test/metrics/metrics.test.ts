@@ -2,14 +2,16 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { Recorder, publish, startApp, waitUntil } from '../helper.ts'
+import { Recorder, logCapture, publish, startApp, waitUntil } from '../helper.ts'
 import { sample, scrape } from './scrape.ts'
 
 test('metric values follow real activity', async (t) => {
+  const logs = logCapture()
   const { url } = await startApp(t, {
     topics: { a: {}, 'broken.status': {}, broken: {} },
-    producers: { feeds: [{ name: 'dead', url: 'http://127.0.0.1:9/feed', topic: 'broken', schedule: '0 0 1 1 *' }] }
-  })
+    producers: { feeds: [{ name: 'dead', url: 'http://127.0.0.1:9/feed', topic: 'broken', schedule: '0 0 1 1 *' }] },
+    log: { level: 'warn' }
+  }, { logStream: logs.stream })
   const before = await scrape(url)
   assert.equal(sample(before, 'ticker_sse_open_streams'), 0)
 
@@ -41,6 +43,8 @@ test('metric values follow real activity', async (t) => {
   assert.equal(sample(text, 'ticker_feed_consecutive_failures', { feed: 'dead' }), 1)
   assert.equal(sample(text, 'ticker_feed_last_http_status', { feed: 'dead' }), 0)
   assert.equal(sample(text, 'ticker_producer_run_duration_seconds_count', { producer: 'feed:dead' }), 1)
+  const failure = logs.lines.find((l) => l.producer === 'feed:dead')
+  assert.match(String(failure?.msg), /^producer feed:dead failed: /, 'the failure is logged with its producer and reason')
   assert.ok(sample(text, 'process_cpu_user_seconds_total') !== undefined, 'process defaults are there')
   assert.ok(sample(text, 'nodejs_eventloop_lag_seconds') !== undefined, 'runtime defaults are there')
 })

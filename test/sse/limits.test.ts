@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { once } from 'node:events'
-import { Recorder, startApp, waitUntil } from '../helper.ts'
+import { Recorder, logCapture, startApp, waitUntil } from '../helper.ts'
 
 test('over the total limit: 503 with Retry-After and a JSON error', async (t) => {
   const { url } = await startApp(t, { sse: { maxConnections: 2 } })
@@ -40,7 +40,8 @@ test('too many topics on one stream is a 400', async (t) => {
 })
 
 test('a reader that never reads is disconnected; the server stays responsive', async (t) => {
-  const { url, port, app } = await startApp(t, { topics: { firehose: { capacity: 10 } }, sse: { maxQueuedBytes: 256 * 1024 } })
+  const logs = logCapture()
+  const { url, port, app } = await startApp(t, { topics: { firehose: { capacity: 10 } }, sse: { maxQueuedBytes: 256 * 1024 }, log: { level: 'warn' } }, { logStream: logs.stream })
   const socket = connect(port, '127.0.0.1')
   t.after(() => socket.destroy())
   socket.on('error', () => {}) // the server resets it; that is the point
@@ -61,6 +62,8 @@ test('a reader that never reads is disconnected; the server stays responsive', a
     published++
   }
   assert.equal(app.ticker.hub.closedCounts().slow, 1)
+  const drop = logs.lines.find((l) => l.msg === 'disconnecting a slow SSE reader')
+  assert.deepEqual(drop?.topics, ['firehose'], 'the drop is logged with its topics')
   assert.equal(await subscribers(), 0)
   assert.equal((await fetch(`${url}/healthz`)).status, 200)
 })

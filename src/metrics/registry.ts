@@ -6,6 +6,7 @@
  * bounded set (declared or created topics, configured producers and feeds, route patterns), never
  * from raw URLs, addresses or unknown topics.
  */
+import { readdir } from 'node:fs/promises'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type CounterConfiguration, type GaugeConfiguration } from 'prom-client'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Bus, TopicInfo } from '../bus/index.ts'
@@ -30,17 +31,11 @@ export interface Metrics {
 }
 
 const RUN_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+const OPEN_FDS_MAX_AGE_MS = 10_000
 const HTTP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
 
 export function createMetrics ({ config, bus, hub, scheduler, log }: MetricsSources): Metrics {
   const registry = new Registry()
-  const prefix = config.metrics.defaultMetricsPrefix
-  collectDefaultMetrics({ register: registry, prefix })
-  // These gauges end in _total, which Prometheus reserves for counters (promtool flags them);
-  // their per-type siblings (nodejs_active_handles{type=...}) carry the same figures.
-  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
-    registry.removeSingleMetric(prefix + name)
-  }
   const registers = [registry]
   const gauge = <L extends string>(options: GaugeConfiguration<L>): Gauge<L> => new Gauge({ ...options, registers })
   const counter = <L extends string>(options: CounterConfiguration<L>): Counter<L> => new Counter({ ...options, registers })
@@ -52,6 +47,40 @@ export function createMetrics ({ config, bus, hub, scheduler, log }: MetricsSour
     } catch (err) {
       log.warn({ err, metric: name }, 'a metric could not be collected')
     }
+  }
+
+  // Process and runtime metrics
+  const prefix = config.metrics.defaultMetricsPrefix
+  collectDefaultMetrics({ register: registry, prefix })
+  // The nodejs_active_{handles,requests,resources} family lists every handle on each scrape: with
+  // 10,000 open streams that is most of the scrape's cost (see docs/BENCHMARKS.md), and the
+  // *_total ones are gauges named like counters (promtool flags them). ticker_sse_open_streams and
+  // process_open_fds say what they would.
+  for (const family of ['nodejs_active_handles', 'nodejs_active_requests', 'nodejs_active_resources']) {
+    registry.removeSingleMetric(prefix + family)
+    registry.removeSingleMetric(`${prefix}${family}_total`)
+  }
+  // prom-client counts open fds with a synchronous readdir of /proc/self/fd: ~30 ms of blocked
+  // event loop at 16,000 fds. Here the count is read off the event loop, in the background, at
+  // most every OPEN_FDS_MAX_AGE_MS; a scrape takes the latest count and never waits for it.
+  if (registry.getSingleMetric(`${prefix}process_open_fds`) !== undefined) {
+    registry.removeSingleMetric(`${prefix}process_open_fds`)
+    let readAt = 0
+    let reading: Promise<void> | undefined
+    gauge({
+      name: `${prefix}process_open_fds`,
+      help: `Number of open file descriptors (counted at most every ${OPEN_FDS_MAX_AGE_MS / 1000} s).`,
+      collect: guarded<Gauge>('process_open_fds', async (g) => {
+        if (reading !== undefined || Date.now() - readAt < OPEN_FDS_MAX_AGE_MS) return
+        reading = readdir('/proc/self/fd').then((fds) => { g.set(fds.length) }, (err: unknown) => {
+          log.warn({ err }, 'cannot count open file descriptors')
+        }).finally(() => {
+          readAt = Date.now()
+          reading = undefined
+        })
+        if (readAt === 0) await reading // the first scrape waits, so the gauge is never empty
+      })
+    })
   }
 
   const topics = async (): Promise<TopicInfo[]> => bus.topics()

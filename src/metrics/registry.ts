@@ -112,11 +112,12 @@ export function createMetrics ({ config, bus, hub, scheduler, log }: MetricsSour
   hubCounter('ticker_sse_connections_opened_total', 'SSE streams opened', (s) => s.opened)
   counter({
     name: 'ticker_sse_connections_closed_total',
-    help: 'SSE streams closed, by reason: client (went away), slow (fell behind), shutdown, error',
+    help: 'SSE streams closed, by reason: client (went away), slow (fell behind), limit (refused at a connection limit), shutdown, error',
     labelNames: ['reason'],
     collect: guarded<Counter>('ticker_sse_connections_closed_total', (c) => {
       c.reset()
       for (const [reason, n] of Object.entries(hub.stats().closed)) c.inc({ reason }, n)
+      c.inc({ reason: 'limit' }, Object.values(hub.refusedCounts()).reduce((a, b) => a + b, 0))
     })
   })
   counter({

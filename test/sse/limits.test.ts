@@ -13,6 +13,9 @@ test('over the total limit: 503 with Retry-After and a JSON error', async (t) =>
   assert.equal(res.status, 503)
   assert.equal(res.headers.get('retry-after'), '5')
   assert.deepEqual(await res.json(), { code: 'TICKER_ERR_TOO_MANY_CONNECTIONS', message: 'The server has reached its limit of open streams; retry later' })
+  const metrics = await (await fetch(`${url}/metrics`)).text()
+  assert.match(metrics, /^ticker_sse_connections_refused_total\{limit="total"\} 1$/m)
+  assert.match(metrics, /^ticker_sse_connections_closed_total\{reason="limit"\} 1$/m)
 
   one.source.close() // a slot frees up when a client leaves
   await waitUntil(async () => {

@@ -64,6 +64,24 @@ async function otherOrigin (t: TestContext, html: () => string): Promise<string>
   return `http://127.0.0.1:${address.port}`
 }
 
+/**
+ * A Ticker that allows another origin, and a browser page on that origin showing `html(tickerUrl)`.
+ * Undefined when the browser test is skipped.
+ */
+async function openOnOtherOrigin (t: TestContext, html: (tickerUrl: string) => string): Promise<{ url: string, page: Page, errors: string[] } | undefined> {
+  const browser = await launch(t)
+  if (browser === undefined) return undefined
+  let tickerUrl = ''
+  const other = await otherOrigin(t, () => html(tickerUrl))
+  const { url } = await startApp(t, boardConfig(0, other))
+  tickerUrl = url
+  const page = await browser.newPage()
+  t.after(() => page.close())
+  const errors = watchErrors(page)
+  await page.goto(other)
+  return { url, page, errors }
+}
+
 test('first paint has every value, even with JavaScript off', async (t) => {
   const browser = await launch(t)
   if (browser === undefined) return
@@ -136,17 +154,10 @@ test('a server restart: reconnecting, then live again with current values and no
 })
 
 test('an embed in an iframe on another origin updates live', async (t) => {
-  const browser = await launch(t)
-  if (browser === undefined) return
-  let tickerUrl = ''
-  const other = await otherOrigin(t, () => `<!doctype html><title>Partner</title><h1>Partner site</h1>
-<iframe id="tile" src="${tickerUrl}/embed/headlines?theme=dark&compact=1" width="420" height="300"></iframe>`)
-  const { url } = await startApp(t, boardConfig(0, other))
-  tickerUrl = url
-  const page = await browser.newPage()
-  t.after(() => page.close())
-  const errors = watchErrors(page)
-  await page.goto(other)
+  const opened = await openOnOtherOrigin(t, (ticker) => `<!doctype html><title>Partner</title><h1>Partner site</h1>
+<iframe id="tile" src="${ticker}/embed/headlines?theme=dark&compact=1" width="420" height="300"></iframe>`)
+  if (opened === undefined) return
+  const { url, page, errors } = opened
   const frame = page.frameLocator('#tile')
   await frame.locator('[data-conn="live"]').waitFor({ timeout: 5000 })
   await publish(url, 'headlines', item('Seen through the iframe'))
@@ -156,18 +167,11 @@ test('an embed in an iframe on another origin updates live', async (t) => {
 })
 
 test('a plain page on another origin shows a live tile with htmx\'s SSE extension', async (t) => {
-  const browser = await launch(t)
-  if (browser === undefined) return
-  let tickerUrl = ''
-  const other = await otherOrigin(t, () => `<!doctype html><title>htmx</title>
+  const opened = await openOnOtherOrigin(t, (ticker) => `<!doctype html><title>htmx</title>
 <script src="/htmx.min.js"></script><script src="/sse.js"></script>
-<div id="live" hx-ext="sse" sse-connect="${tickerUrl}/topics/headlines/stream?format=html" sse-swap="headlines">Loading…</div>`)
-  const { url } = await startApp(t, boardConfig(0, other))
-  tickerUrl = url
-  const page = await browser.newPage()
-  t.after(() => page.close())
-  const errors = watchErrors(page)
-  await page.goto(other)
+<div id="live" hx-ext="sse" sse-connect="${ticker}/topics/headlines/stream?format=html" sse-swap="headlines">Loading…</div>`)
+  if (opened === undefined) return
+  const { url, page, errors } = opened
   await waitUntil(async () => (await (await fetch(`${url}/topics`)).json() as { topics: Array<{ name: string, subscribers: number }> })
     .topics.find((x) => x.name === 'headlines')?.subscribers === 1, 5000, 'the htmx page to connect')
   await publish(url, 'headlines', item('Swapped in by htmx'))

@@ -2,7 +2,7 @@
  * buildApp(config): the whole service as a Fastify instance that has not started listening.
  * Plugins are registered explicitly, in order; tests start it on an ephemeral port.
  */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify'
 import cors from '@fastify/cors'
 import { createBus, type Bus } from './bus/index.ts'
 import type { Config } from './config/schema.ts'
@@ -73,6 +73,7 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
         req: (req: FastifyRequest) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip })
       }
     },
+    logController: new LogController({ disableRequestLogging: !config.log.requests }),
     bodyLimit: config.server.bodyLimitBytes,
     trustProxy: config.server.trustProxy,
     // Streams live long: only a client or shutdown ends them.

@@ -2,23 +2,14 @@
  * Ticker as a separate process for benchmarks: its own event loop, CPU and file descriptors,
  * like production. Started from source with tsx; stopped by its PID.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { stringify } from 'yaml'
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-
-export interface TickerProcess {
-  readonly url: string
-  readonly child: ChildProcess
-  stop (): Promise<void>
-}
+import { startProcess, type Started } from './processes.ts'
 
 /** Starts Ticker with `config` merged over the shipped defaults (producers and feeds off unless given). */
-export async function startTicker (config: Record<string, unknown>, env: Record<string, string> = {}): Promise<TickerProcess> {
+export async function startTicker (config: Record<string, unknown>, env: Record<string, string> = {}): Promise<Started> {
   const dir = mkdtempSync(join(tmpdir(), 'ticker-bench-'))
   const file = join(dir, 'config.yaml')
   writeFileSync(file, stringify({
@@ -27,32 +18,12 @@ export async function startTicker (config: Record<string, unknown>, env: Record<
     producers: { clock: { enabled: false }, system: { enabled: false }, feeds: [] },
     ...config
   }))
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', file], {
-    cwd: ROOT,
-    env: { ...process.env, TICKER_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    const onData = (d: Buffer): void => {
-      out += d.toString()
-      const match = /"address":"(http:\/\/[^"]+)"/.exec(out)
-      if (match?.[1] !== undefined) {
-        child.stdout?.off('data', onData)
-        child.stdout?.resume()
-        resolve(match[1])
-      }
-    }
-    child.stdout?.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`ticker exited with ${code} before listening: ${out}`)))
-  })
+  const started = await startProcess(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', file],
+    /"address":"(http:\/\/[^"]+)"/, { TICKER_LOG_LEVEL: 'info', ...env })
   return {
-    url,
-    child,
+    ...started,
     async stop () {
-      if (child.exitCode === null) child.kill('SIGTERM')
-      await exited
+      await started.stop()
       rmSync(dir, { recursive: true, force: true })
     }
   }

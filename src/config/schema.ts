@@ -115,7 +115,9 @@ export const ConfigSchema = Type.Object({
   log: Type.Object({
     level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
     /** auto: human-readable on a terminal, JSON otherwise. */
-    format: Type.Union(['auto', 'json', 'pretty'].map((l) => Type.Literal(l)))
+    format: Type.Union(['auto', 'json', 'pretty'].map((l) => Type.Literal(l))),
+    /** A line for every request and response. */
+    requests: Type.Boolean()
   }, { additionalProperties: false }),
   metrics: Type.Object({
     enabled: Type.Boolean(),

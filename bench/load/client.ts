@@ -1,0 +1,108 @@
+/**
+ * The load client: SSE connections spread over worker processes (so parsing is not limited to
+ * one core of the driver), and the merged figures from all of them.
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import { LATENCY_BUCKET_MS, type WorkerCommand, type WorkerMessage, type WorkerReport } from './protocol.ts'
+
+const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url))
+
+export interface LoadFigures {
+  events: number
+  missing: number
+  duplicates: number
+  connectionsWithGaps: number
+  errors: number
+  /** CPU the load client used, all workers, ms. */
+  cpuMs: number
+  p50Ms: number
+  p95Ms: number
+  p99Ms: number
+  maxMs: number
+}
+
+async function ask<K extends WorkerMessage['kind']> (child: ChildProcess, command: WorkerCommand, reply: K): Promise<Extract<WorkerMessage, { kind: K }>> {
+  const answer = new Promise<Extract<WorkerMessage, { kind: K }>>((resolve) => {
+    const onMessage = (message: WorkerMessage): void => {
+      if (message.kind !== reply) return
+      child.off('message', onMessage)
+      resolve(message as Extract<WorkerMessage, { kind: K }>)
+    }
+    child.on('message', onMessage)
+  })
+  child.send(command)
+  return answer
+}
+
+function percentile (histogram: Map<number, number>, total: number, p: number): number {
+  const target = Math.ceil(total * p)
+  let seen = 0
+  for (const bucket of [...histogram.keys()].sort((a, b) => a - b)) {
+    seen += histogram.get(bucket) ?? 0
+    if (seen >= target) return (bucket + 1) * LATENCY_BUCKET_MS
+  }
+  return NaN
+}
+
+export class LoadClient {
+  readonly #workers: ChildProcess[]
+
+  private constructor (workers: ChildProcess[]) {
+    this.#workers = workers
+  }
+
+  /** Opens `connections` streams of `url` + `path`, spread over `workers` processes. */
+  static async start (url: string, path: string, connections: number, workers = 2, headers?: Record<string, string>): Promise<LoadClient> {
+    const children = Array.from({ length: workers }, () => fork(WORKER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
+    const client = new LoadClient(children)
+    const opened = await Promise.all(children.map(async (child, i) => {
+      const count = Math.floor(connections / workers) + (i < connections % workers ? 1 : 0)
+      return (await ask(child, { kind: 'open', url, path, count, parallel: 100, ...(headers === undefined ? {} : { headers }) }, 'opened')).open
+    }))
+    const open = opened.reduce((a, b) => a + b, 0)
+    if (open !== connections) {
+      await client.close()
+      throw new Error(`only ${open} of ${connections} streams opened`)
+    }
+    return client
+  }
+
+  /** Forgets everything counted so far (warm-up, replayed events). */
+  async reset (): Promise<void> {
+    await Promise.all(this.#workers.map(async (child) => ask(child, { kind: 'reset' }, 'reset')))
+  }
+
+  /** Merged figures; `lastPublished` is the sequence number of the last event published. */
+  async figures (lastPublished: number): Promise<LoadFigures> {
+    const reports: WorkerReport[] = await Promise.all(this.#workers.map(async (child) =>
+      (await ask(child, { kind: 'report', lastPublished }, 'report')).report))
+    const histogram = new Map<number, number>()
+    for (const r of reports) for (const [bucket, count] of r.latency) histogram.set(bucket, (histogram.get(bucket) ?? 0) + count)
+    const sum = (key: 'events' | 'missing' | 'duplicates' | 'connectionsWithGaps' | 'errors' | 'cpuMs'): number => reports.reduce((a, r) => a + r[key], 0)
+    const events = sum('events')
+    const buckets = [...histogram.keys()]
+    return {
+      events,
+      missing: sum('missing'),
+      duplicates: sum('duplicates'),
+      connectionsWithGaps: sum('connectionsWithGaps'),
+      errors: sum('errors'),
+      cpuMs: sum('cpuMs'),
+      p50Ms: percentile(histogram, events, 0.5),
+      p95Ms: percentile(histogram, events, 0.95),
+      p99Ms: percentile(histogram, events, 0.99),
+      maxMs: buckets.length === 0 ? NaN : (Math.max(...buckets) + 1) * LATENCY_BUCKET_MS
+    }
+  }
+
+  async close (): Promise<void> {
+    await Promise.all(this.#workers.map(async (child) => {
+      if (!child.connected) return
+      const exited = once(child, 'exit')
+      child.send({ kind: 'close' } satisfies WorkerCommand)
+      await exited
+    }))
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The SSE servers a benchmark can compare, each started fresh as its own process with the same
+ * shape: a stream URL that carries every published event, and a publish function.
+ */
+import { Agent, request } from 'node:http'
+import { startProcess, type Started } from '../lib/processes.ts'
+import { startTicker } from '../lib/ticker-process.ts'
+
+export interface BenchServer {
+  readonly name: string
+  readonly url: string
+  readonly pid: number
+  /** Path of a stream that receives every published event. */
+  readonly streamPath: string
+  publish (data: unknown): Promise<void>
+  stop (): Promise<void>
+}
+
+/** One keep-alive pool for every publish request. */
+const agent = new Agent({ keepAlive: true, maxSockets: 8 })
+
+async function post (url: string, body: unknown, headers: Record<string, string> = {}): Promise<void> {
+  const payload = JSON.stringify(body)
+  await new Promise<void>((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers } }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (d: string) => { text += d })
+      res.on('end', () => ((res.statusCode ?? 500) >= 300 ? reject(new Error(`publish answered ${res.statusCode}: ${text}`)) : resolve()))
+    })
+    req.on('error', reject)
+    req.end(payload)
+  })
+}
+
+function wrap (name: string, started: Started, streamPath: string, publish: (data: unknown) => Promise<void>): BenchServer {
+  const pid = started.child.pid
+  if (pid === undefined) throw new Error(`${name} has no pid`)
+  return { name, url: started.url, pid, streamPath, publish, stop: started.stop }
+}
+
+const TOKEN = 'bench-token'
+
+export interface ServerOptions {
+  /** Events kept for replay (Ticker). */
+  readonly capacity?: number
+}
+
+export const SERVERS: Record<string, (options?: ServerOptions) => Promise<BenchServer>> = {
+  async ticker (options = {}) {
+    const started = await startTicker({
+      topics: { bench: { capacity: options.capacity ?? 1000 } },
+      log: { level: 'warn', format: 'json', requests: false },
+      sse: { maxConnections: 50_000, maxConnectionsPerIp: 50_000, maxQueuedBytes: 8 * 1024 * 1024 },
+      metrics: { enabled: true },
+      dashboards: { main: { title: 'bench', tiles: [{ topic: 'bench' }] } }
+    }, { TICKER_PUBLISH_TOKEN: TOKEN })
+    return wrap('ticker', started, '/topics/bench/stream', async (data) =>
+      post(`${started.url}/topics/bench/events`, { data }, { authorization: `Bearer ${TOKEN}` }))
+  },
+  async naive () {
+    const started = await startProcess(process.execPath, ['--import', 'tsx', 'bench/servers/naive-fastify.ts'], /listening (http:\/\/\S+)/, { PORT: '0' })
+    return wrap('naive', started, '/stream', async (data) => post(`${started.url}/publish`, data))
+  }
+}

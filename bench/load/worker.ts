@@ -94,33 +94,38 @@ function report (): WorkerReport {
   return { events, missing, duplicates, connectionsWithGaps: withGaps, errors, cpuMs: (cpu.user + cpu.system) / 1000, latency: sparse }
 }
 
-process.on('message', (command: WorkerCommand) => {
-  void (async () => {
-    switch (command.kind) {
-      case 'open': {
-        const { url, path, count, parallel, headers } = command
-        for (let i = 0; i < count; i += parallel) {
-          await Promise.all(Array.from({ length: Math.min(parallel, count - i) }, async () => open(url, path, headers ?? {}).catch(() => {})))
-        }
-        process.send?.({ kind: 'opened', open: connections.filter((c) => c.res?.statusCode === 200).length })
-        break
+async function handle (command: WorkerCommand): Promise<void> {
+  switch (command.kind) {
+    case 'open': {
+      const { url, path, count, parallel, headers } = command
+      for (let i = 0; i < count; i += parallel) {
+        await Promise.all(Array.from({ length: Math.min(parallel, count - i) }, async () => open(url, path, headers ?? {}).catch(() => {})))
       }
-      case 'reset':
-        events = 0
-        latency.fill(0)
-        cpuAtStart = process.cpuUsage()
-        for (const c of connections) { c.first = 0; c.last = 0; c.received = 0; c.duplicates = 0 }
-        process.send?.({ kind: 'reset' })
-        break
-      case 'report':
-        lastPublished = command.lastPublished
-        process.send?.({ kind: 'report', report: report() })
-        break
-      case 'close':
-        for (const c of connections) c.res?.destroy()
-        process.send?.({ kind: 'closed' })
-        process.disconnect()
-        break
+      process.send?.({ kind: 'opened', open: connections.filter((c) => c.res?.statusCode === 200).length })
+      break
     }
-  })()
+    case 'reset':
+      events = 0
+      latency.fill(0)
+      cpuAtStart = process.cpuUsage()
+      for (const c of connections) { c.first = 0; c.last = 0; c.received = 0; c.duplicates = 0 }
+      process.send?.({ kind: 'reset' })
+      break
+    case 'report':
+      lastPublished = command.lastPublished
+      process.send?.({ kind: 'report', report: report() })
+      break
+    case 'close':
+      for (const c of connections) c.res?.destroy()
+      process.send?.({ kind: 'closed' })
+      process.disconnect()
+      break
+  }
+}
+
+process.on('message', (command: WorkerCommand) => {
+  handle(command).catch((err: unknown) => {
+    console.error(err)
+    process.exit(1)
+  })
 })

@@ -16,8 +16,12 @@ export interface BenchServer {
   stop (): Promise<void>
 }
 
-/** One keep-alive pool for every publish request. */
-const agent = new Agent({ keepAlive: true, maxSockets: 8 })
+/**
+ * One keep-alive connection for every publish request: requests queue on it, so the server
+ * accepts events in the order of their sequence numbers (with several sockets two publishes can
+ * overtake each other, and every client would see a "gap" and a "duplicate").
+ */
+const agent = new Agent({ keepAlive: true, maxSockets: 1 })
 
 async function post (url: string, body: unknown, headers: Record<string, string> = {}): Promise<void> {
   const payload = JSON.stringify(body)

@@ -64,3 +64,20 @@ export function commentFrame (text: string): Buffer {
   assertFieldValue('comment', text)
   return Buffer.from(`: ${text}\n\n`)
 }
+
+const CRLF = Buffer.from('\r\n')
+const chunks = new WeakMap<Buffer, Buffer>()
+
+/**
+ * `bytes` as one HTTP/1.1 chunk (`<hex length>\r\n<bytes>\r\n`), the framing a chunked response
+ * needs on the socket. Cached per buffer, so an event's chunk is built once however many
+ * streams it goes to.
+ */
+export function httpChunk (bytes: Buffer): Buffer {
+  let chunk = chunks.get(bytes)
+  if (chunk === undefined) {
+    chunk = Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`), bytes, CRLF])
+    chunks.set(bytes, chunk)
+  }
+  return chunk
+}

@@ -1,8 +1,12 @@
 /**
  * The SSE hub: every open stream, and the one path by which bus events reach them.
  *
- * - One bus subscription for the whole hub; each event is encoded once (frame.ts) and the same
- *   bytes are written to every session following its topic.
+ * - One bus subscription for the whole hub; each event is encoded once (frame.ts).
+ * - Sessions that follow the same topics in the same format form a group and get identical bytes.
+ *   Events published within one turn of the event loop are coalesced: at the flush (setImmediate)
+ *   each group's frames are joined into one HTTP chunk, built once and written to every session
+ *   of the group with one socket write. Syscalls per session fall as the rate rises; the delay
+ *   is one loop turn.
  * - One heartbeat timer for all sessions.
  * - A session whose unsent bytes pass `maxQueuedBytes` is disconnected: the server never buffers
  *   without bound for a slow reader.
@@ -10,11 +14,11 @@
  *   reset/replay, then release held frames newer than the plan. Nothing is lost between the plan
  *   and going live, nothing is sent twice — whether the bus answers at once or after a round trip.
  */
-import type { ServerResponse, OutgoingHttpHeaders } from 'node:http'
+import type { ServerResponse } from 'node:http'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Bus, TickerEvent } from '../bus/index.ts'
-import { commentFrame, controlFrame, eventFrame, retryFrame } from './frame.ts'
-import { Session, type StreamFormat } from './session.ts'
+import { commentFrame, controlFrame, eventFrame, httpChunk, retryFrame } from './frame.ts'
+import { Session, type PendingFrame, type StreamFormat } from './session.ts'
 
 export interface HubOptions {
   readonly bus: Bus
@@ -68,6 +72,21 @@ function lastOfEachTopic (events: readonly TickerEvent[]): TickerEvent[] {
   return [...last.values()].sort((a, b) => a.seq - b.seq)
 }
 
+/** Sessions with the same topics and format: they receive identical bytes. */
+interface Group {
+  readonly key: string
+  readonly format: StreamFormat
+  readonly topics: readonly string[]
+  readonly sessions: Set<Session>
+  /** Frames of the current flush window, in bus order. */
+  frames: PendingFrame[]
+}
+
+const groupKey = (topics: readonly string[], format: StreamFormat): string => `${format}|${[...topics].sort().join(',')}`
+
+/** Window size that triggers a flush before the loop turns (bounds memory and batch size in bursts). */
+const FLUSH_AT_BYTES = 256 * 1024
+
 const HEARTBEAT = commentFrame('heartbeat')
 const SHUTDOWN = commentFrame('server shutting down')
 
@@ -75,7 +94,18 @@ export class SseHub {
   readonly #options: HubOptions
   readonly #retry: Buffer
   readonly #sessions = new Set<Session>()
-  readonly #byTopic = new Map<string, Set<Session>>()
+  readonly #groups = new Map<string, Group>()
+  readonly #groupsByTopic = new Map<string, Set<Group>>()
+  /** Groups with frames waiting for the next flush. */
+  #dirty: Group[] = []
+  /** Bytes waiting in the window; past FLUSH_AT_BYTES the window is written at once. */
+  #windowBytes = 0
+  #flushScheduled = false
+  readonly #flush = (): void => {
+    this.#flushScheduled = false
+    this.#flushWindow()
+  }
+
   readonly #perIp = new Map<string, number>()
   readonly #stats: HubStats = {
     opened: 0,
@@ -107,7 +137,9 @@ export class SseHub {
 
   /** Sessions following `topic` now. */
   subscribers (topic: string): number {
-    return this.#byTopic.get(topic)?.size ?? 0
+    let count = 0
+    for (const group of this.#groupsByTopic.get(topic) ?? []) count += group.sessions.size
+    return count
   }
 
   /** Streams closed since start, by reason. */
@@ -139,11 +171,10 @@ export class SseHub {
   /** Takes over `res`: headers, `retry:`, replay or reset, then live events until either side closes. */
   async open (res: ServerResponse, { ip, topics, lastId, headers, format = 'json' }: OpenOptions): Promise<void> {
     const session = new Session(res, ip, topics, format)
-    const defined: OutgoingHttpHeaders = {}
+    const defined: Record<string, string | number | string[]> = {}
     for (const [name, value] of Object.entries(headers)) if (value !== undefined) defined[name] = value
-    res.writeHead(200, defined)
-    res.write(this.#retry)
-    this.#stats.bytesWritten += this.#retry.length
+    session.start(200, defined)
+    this.#write(session, this.#retry)
     this.#stats.opened++
     if (lastId !== undefined) this.#stats.replays++
     this.#add(session)
@@ -165,12 +196,13 @@ export class SseHub {
     // An html frame is a whole tile, so only the last of each topic matters.
     const events = session.format === 'html' ? lastOfEachTopic(plan.events) : plan.events
     if (lastId !== undefined) this.#stats.replayedEvents += events.length
-    for (const event of events) this.#write(session, this.#frame(event, session.format), true)
+    for (const event of events) this.#write(session, this.#frame(event, session.format), 1)
     const held = session.pending ?? []
     session.pending = undefined
     session.pendingBytes = 0
+    session.liveAfterSeq = plan.headSeq
     for (const { seq, frame } of held) {
-      if (seq > plan.headSeq) this.#write(session, frame, true)
+      if (seq > plan.headSeq) this.#write(session, frame, 1)
     }
   }
 
@@ -181,9 +213,9 @@ export class SseHub {
     clearInterval(this.#heartbeat)
     this.#unsubscribe()
     for (const session of this.#sessions) {
+      this.#write(session, SHUTDOWN)
       this.#remove(session, 'shutdown')
-      session.res.end(SHUTDOWN)
-      this.#stats.bytesWritten += SHUTDOWN.length
+      session.res.end()
     }
   }
 
@@ -192,21 +224,52 @@ export class SseHub {
   }
 
   #fanOut (event: TickerEvent): void {
-    const sessions = this.#byTopic.get(event.topic)
-    if (sessions === undefined) return
+    const groups = this.#groupsByTopic.get(event.topic)
+    if (groups === undefined) return
     let json: Buffer | undefined
     let html: Buffer | undefined
-    for (const session of sessions) {
+    for (const group of groups) {
       // Each format is encoded at most once per event, whatever the number of sessions.
-      const frame = session.format === 'html'
+      const frame = group.format === 'html'
         ? (html ??= this.#frame(event, 'html'))
         : (json ??= eventFrame(event))
-      if (session.pending === undefined) {
-        this.#write(session, frame, true)
-      } else {
-        session.pending.push({ seq: event.seq, frame })
-        session.pendingBytes += frame.length
-        this.#checkBacklog(session)
+      if (group.frames.length === 0) this.#dirty.push(group)
+      group.frames.push({ seq: event.seq, frame })
+      this.#windowBytes += frame.length
+    }
+    // A burst published without yielding (a tight loop) is written out in bounded batches.
+    if (this.#windowBytes > FLUSH_AT_BYTES) this.#flushWindow()
+    else if (!this.#flushScheduled) {
+      this.#flushScheduled = true
+      setImmediate(this.#flush)
+    }
+  }
+
+  /** Writes each group's window of frames: one buffer and one HTTP chunk per group, shared by its sessions. */
+  #flushWindow (): void {
+    const dirty = this.#dirty
+    this.#dirty = []
+    this.#windowBytes = 0
+    for (const group of dirty) {
+      const frames = group.frames
+      group.frames = []
+      const first = frames[0]
+      if (first === undefined || group.sessions.size === 0) continue
+      const batch = frames.length === 1 ? first.frame : Buffer.concat(frames.map((f) => f.frame))
+      let chunk: Buffer | undefined
+      for (const session of group.sessions) {
+        if (session.pending !== undefined) {
+          for (const f of frames) session.pending.push(f)
+          session.pendingBytes += batch.length
+          this.#checkBacklog(session)
+        } else if (first.seq > session.liveAfterSeq) {
+          if (session.socket !== null) chunk ??= httpChunk(batch)
+          this.#write(session, batch, frames.length, chunk)
+        } else {
+          // Went live during this window: its replay already covered the older frames.
+          const newer = frames.filter((f) => f.seq > session.liveAfterSeq)
+          if (newer.length > 0) this.#write(session, Buffer.concat(newer.map((f) => f.frame)), newer.length)
+        }
       }
     }
   }
@@ -215,11 +278,12 @@ export class SseHub {
     for (const session of this.#sessions) this.#write(session, HEARTBEAT)
   }
 
-  #write (session: Session, frame: Buffer, isEvent = false): void {
+  /** Writes `bytes` (holding `events` event frames) to one session, then checks its backlog. */
+  #write (session: Session, bytes: Buffer, events = 0, chunk?: Buffer): void {
     if (session.closed) return
-    session.res.write(frame)
-    this.#stats.bytesWritten += frame.length
-    if (isEvent) this.#stats.eventsDelivered++
+    session.write(bytes, chunk)
+    this.#stats.bytesWritten += bytes.length
+    this.#stats.eventsDelivered += events
     this.#checkBacklog(session)
   }
 
@@ -238,11 +302,18 @@ export class SseHub {
   #add (session: Session): void {
     this.#sessions.add(session)
     this.#perIp.set(session.ip, (this.#perIp.get(session.ip) ?? 0) + 1)
-    for (const topic of session.topics) {
-      let set = this.#byTopic.get(topic)
-      if (set === undefined) this.#byTopic.set(topic, (set = new Set()))
-      set.add(session)
+    const key = groupKey(session.topics, session.format)
+    let group = this.#groups.get(key)
+    if (group === undefined) {
+      group = { key, format: session.format, topics: session.topics, sessions: new Set(), frames: [] }
+      this.#groups.set(key, group)
+      for (const topic of session.topics) {
+        let groups = this.#groupsByTopic.get(topic)
+        if (groups === undefined) this.#groupsByTopic.set(topic, (groups = new Set()))
+        groups.add(group)
+      }
     }
+    group.sessions.add(session)
   }
 
   /** Forgets a session; idempotent, so the 'close' that follows a drop changes nothing. */
@@ -255,10 +326,15 @@ export class SseHub {
     const count = (this.#perIp.get(session.ip) ?? 1) - 1
     if (count === 0) this.#perIp.delete(session.ip)
     else this.#perIp.set(session.ip, count)
-    for (const topic of session.topics) {
-      const set = this.#byTopic.get(topic)
-      set?.delete(session)
-      if (set?.size === 0) this.#byTopic.delete(topic)
+    const group = this.#groups.get(groupKey(session.topics, session.format))
+    if (group === undefined) return
+    group.sessions.delete(session)
+    if (group.sessions.size > 0) return
+    this.#groups.delete(group.key)
+    for (const topic of group.topics) {
+      const groups = this.#groupsByTopic.get(topic)
+      groups?.delete(group)
+      if (groups?.size === 0) this.#groupsByTopic.delete(topic)
     }
   }
 }

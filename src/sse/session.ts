@@ -1,27 +1,37 @@
 /**
- * One open stream: a response to write frames to, the topics it follows, and — while its
- * replay is being prepared — the live frames that arrived meanwhile.
+ * One open stream: where its bytes go, the topics it follows, and — while its replay is being
+ * prepared — the live frames that arrived meanwhile.
  *
  * Kept small on purpose: there is one per open connection.
  */
 import type { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import { httpChunk } from './frame.ts'
+
+/** `json`: each event's payload. `html`: the rendered tile after each event (see http/views/tiles.ts). */
+export type StreamFormat = 'json' | 'html'
 
 export interface PendingFrame {
   readonly seq: number
   readonly frame: Buffer
 }
 
-/** `json`: each event's payload. `html`: the rendered tile after each event (see http/views/tiles.ts). */
-export type StreamFormat = 'json' | 'html'
-
 export class Session {
   readonly res: ServerResponse
   readonly ip: string
   readonly topics: readonly string[]
   readonly format: StreamFormat
+  /**
+   * The socket, when frames may be written to it directly as ready-made HTTP chunks (a chunked
+   * HTTP/1.1 response): the same chunk bytes go to every stream, and ServerResponse's per-write
+   * framing is skipped. Null otherwise (such as HTTP/1.0); then frames go through `res.write`.
+   */
+  socket: Socket | null = null
   /** Live frames held back until the replay is written; undefined once live. */
   pending: PendingFrame[] | undefined = []
   pendingBytes = 0
+  /** Live frames up to this seq were covered by the replay. */
+  liveAfterSeq = 0
   closed = false
 
   constructor (res: ServerResponse, ip: string, topics: readonly string[], format: StreamFormat) {
@@ -31,8 +41,22 @@ export class Session {
     this.format = format
   }
 
-  /** Bytes written but not yet taken by the socket (plus any held back during replay). */
+  /** Sends the response head; from here on frames may go straight to the socket. */
+  start (status: number, headers: Record<string, string | number | string[]>): void {
+    this.res.writeHead(status, headers)
+    this.res.flushHeaders()
+    const chunked = Reflect.get(this.res, 'chunkedEncoding') === true
+    this.socket = chunked && this.res.socket !== null ? this.res.socket : null
+  }
+
+  /** Writes one frame (or several, concatenated); `chunk` may pass its ready-made chunk. */
+  write (frame: Buffer, chunk?: Buffer): void {
+    if (this.socket !== null) this.socket.write(chunk ?? httpChunk(frame))
+    else this.res.write(frame)
+  }
+
+  /** Bytes written but not yet taken by the peer (plus any held back during replay). */
   get queuedBytes (): number {
-    return this.res.writableLength + this.pendingBytes
+    return (this.socket?.writableLength ?? 0) + this.res.writableLength + this.pendingBytes
   }
 }

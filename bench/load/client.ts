@@ -11,6 +11,8 @@ const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url))
 
 export interface LoadFigures {
   events: number
+  /** When the last event arrived at any client, epoch ms. */
+  lastEventAt: number
   missing: number
   duplicates: number
   connectionsWithGaps: number
@@ -85,6 +87,7 @@ export class LoadClient {
     const buckets = [...histogram.keys()]
     return {
       events,
+      lastEventAt: Math.max(...reports.map((r) => r.lastEventAt)),
       missing: sum('missing'),
       duplicates: sum('duplicates'),
       connectionsWithGaps: sum('connectionsWithGaps'),

@@ -12,6 +12,8 @@ export type WorkerCommand =
 
 export interface WorkerReport {
   events: number
+  /** When the last event arrived, epoch ms. */
+  lastEventAt: number
   missing: number
   duplicates: number
   connectionsWithGaps: number

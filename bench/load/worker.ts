@@ -22,6 +22,7 @@ const now = (): number => performance.timeOrigin + performance.now()
 const latency = new Uint32Array(LATENCY_BUCKETS)
 const connections: Connection[] = []
 let events = 0
+let lastEventAt = 0
 let errors = 0
 let lastPublished = 0
 let cpuAtStart = process.cpuUsage()
@@ -35,7 +36,8 @@ function onFrame (conn: Connection, frame: string): void {
   const { n, t } = JSON.parse(data) as { n?: number, t?: number }
   if (typeof n !== 'number' || typeof t !== 'number') return
   events++
-  const bucket = Math.min(LATENCY_BUCKETS - 1, Math.max(0, Math.floor((now() - t) / LATENCY_BUCKET_MS)))
+  lastEventAt = now()
+  const bucket = Math.min(LATENCY_BUCKETS - 1, Math.max(0, Math.floor((lastEventAt - t) / LATENCY_BUCKET_MS)))
   latency[bucket] = (latency[bucket] ?? 0) + 1
   if (conn.first === 0) conn.first = n
   if (n <= conn.last) conn.duplicates++
@@ -91,7 +93,7 @@ function report (): WorkerReport {
   const cpu = process.cpuUsage(cpuAtStart)
   const sparse: Array<[number, number]> = []
   latency.forEach((count, bucket) => { if (count > 0) sparse.push([bucket, count]) })
-  return { events, missing, duplicates, connectionsWithGaps: withGaps, errors, cpuMs: (cpu.user + cpu.system) / 1000, latency: sparse }
+  return { events, lastEventAt, missing, duplicates, connectionsWithGaps: withGaps, errors, cpuMs: (cpu.user + cpu.system) / 1000, latency: sparse }
 }
 
 async function handle (command: WorkerCommand): Promise<void> {

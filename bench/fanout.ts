@@ -3,7 +3,7 @@
  * alternating rounds (A B A B) on the same machine; the medians and their ratios go to
  * docs/BENCHMARKS.md.
  *
- *     npx tsx bench/fanout.ts                          # 1,000 × 50/s and 5,000 × 20/s, ticker vs naive
+ *     npx tsx bench/fanout.ts                          # 1,000 × 50/s and 5,000 × 20/s, every server
  *     BENCH_SECONDS=5 npx tsx bench/fanout.ts 200x10   # a quick look
  *     BENCH_SERVERS=ticker npx tsx bench/fanout.ts     # one server only
  */
@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { LoadClient, type LoadFigures } from './load/client.ts'
 import { cpuMsOf } from './lib/processes.ts'
 import { machine, median, writeSection } from './lib/report.ts'
-import { SERVERS } from './servers/index.ts'
+import { SERVERS, defaultServers } from './servers/index.ts'
 
 interface Scenario { subscribers: number, rate: number }
 interface Run extends LoadFigures { server: string, deliveriesPerS: number, serverCpuPct: number, clientCpuPct: number, published: number }
@@ -20,7 +20,7 @@ interface Run extends LoadFigures { server: string, deliveriesPerS: number, serv
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2)
-const NAMES = (process.env.BENCH_SERVERS ?? 'ticker,naive').split(',')
+const NAMES = process.env.BENCH_SERVERS?.split(',') ?? defaultServers()
 const scenarioArgs = process.argv.slice(2).map((a) => /^(\d+)x(\d+)$/.exec(a)).filter((m) => m !== null)
 const SCENARIOS: Scenario[] = scenarioArgs.length > 0
   ? scenarioArgs.map((m) => ({ subscribers: Number(m[1]), rate: Number(m[2]) }))

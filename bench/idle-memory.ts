@@ -9,9 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { rssOf } from './lib/processes.ts'
 import { machine, median, writeSection } from './lib/report.ts'
 import { openStreams } from './lib/streams.ts'
-import { SERVERS } from './servers/index.ts'
+import { SERVERS, defaultServers } from './servers/index.ts'
 
-const NAMES = (process.env.BENCH_SERVERS ?? 'ticker,naive').split(',')
+const NAMES = process.env.BENCH_SERVERS?.split(',') ?? defaultServers()
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
 const counts = process.argv.slice(2).map(Number).filter((n) => Number.isInteger(n) && n > 0)
 const COUNTS = counts.length > 0 ? counts : [5000, 10_000]

@@ -1,6 +1,6 @@
 /** Servers under test as child processes: started, measured (CPU, memory), stopped by PID. */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -38,15 +38,35 @@ export async function startProcess (command: string, args: string[], ready: RegE
   }
 }
 
-/** CPU time (user + system) a process has used, ms, from /proc/<pid>/stat (Linux). */
+/** `pid` and its child processes (an nginx master and its workers), from /proc (Linux). */
+function withChildren (pid: number): number[] {
+  const pids = [pid]
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ')[1])
+      if (ppid === pid) pids.push(Number(entry))
+    } catch {} // the process ended while we looked
+  }
+  return pids
+}
+
+/** CPU time (user + system) a process and its children have used, ms, from /proc/<pid>/stat. */
 export function cpuMsOf (pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
-  const ticks = Number(fields[11]) + Number(fields[12]) // utime, stime (fields 14 and 15)
+  let ticks = 0
+  for (const p of withChildren(pid)) {
+    const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    ticks += Number(fields[11]) + Number(fields[12]) // utime, stime (fields 14 and 15)
+  }
   return ticks * 10 // USER_HZ is 100 on Linux
 }
 
-/** Resident memory of a process, bytes, from /proc/<pid>/status. */
+/** Resident memory of a process and its children, bytes, from /proc/<pid>/status. */
 export function rssOf (pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return Number(match?.[1] ?? NaN) * 1024
+  let bytes = 0
+  for (const p of withChildren(pid)) {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))
+    bytes += Number(match?.[1] ?? 0) * 1024
+  }
+  return bytes
 }

@@ -28,10 +28,11 @@ let lastPublished = 0
 let cpuAtStart = process.cpuUsage()
 
 function onFrame (conn: Connection, frame: string): void {
-  const at = frame.indexOf('data: ')
+  const at = frame.indexOf('data:')
   if (at === -1) return // retry:, comments, control events without data
   const end = frame.indexOf('\n', at)
-  const data = frame.slice(at + 6, end === -1 ? undefined : end)
+  const start = frame.charCodeAt(at + 5) === 32 /* the optional space after the colon */ ? at + 6 : at + 5
+  const data = frame.slice(start, end === -1 ? undefined : end)
   if (data.charCodeAt(0) !== 123 /* { */) return
   const { n, t } = JSON.parse(data) as { n?: number, t?: number }
   if (typeof n !== 'number' || typeof t !== 'number') return

@@ -5,6 +5,7 @@
 import { Agent, request } from 'node:http'
 import { startProcess, type Started } from '../lib/processes.ts'
 import { startTicker } from '../lib/ticker-process.ts'
+import { nchanAvailable, startNchan } from './nchan.ts'
 
 export interface BenchServer {
   readonly name: string
@@ -45,6 +46,12 @@ function wrap (name: string, started: Started, streamPath: string, publish: (dat
 
 const TOKEN = 'bench-token'
 
+/** A Node baseline script that prints "listening <url>" and serves GET /stream and POST /publish. */
+async function nodeBaseline (name: string, script: string): Promise<BenchServer> {
+  const started = await startProcess(process.execPath, ['--import', 'tsx', script], /listening (http:\/\/\S+)/, { PORT: '0' })
+  return wrap(name, started, '/stream', async (data) => post(`${started.url}/publish`, data))
+}
+
 export interface ServerOptions {
   /** Events kept for replay (Ticker). */
   readonly capacity?: number
@@ -62,8 +69,19 @@ export const SERVERS: Record<string, (options?: ServerOptions) => Promise<BenchS
     return wrap('ticker', started, '/topics/bench/stream', async (data) =>
       post(`${started.url}/topics/bench/events`, { data }, { authorization: `Bearer ${TOKEN}` }))
   },
-  async naive () {
-    const started = await startProcess(process.execPath, ['--import', 'tsx', 'bench/servers/naive-fastify.ts'], /listening (http:\/\/\S+)/, { PORT: '0' })
-    return wrap('naive', started, '/stream', async (data) => post(`${started.url}/publish`, data))
+  naive: async () => nodeBaseline('naive', 'bench/servers/naive-fastify.ts'),
+  'better-sse': async () => nodeBaseline('better-sse', 'bench/servers/better-sse.ts'),
+  'fastify-sse-v2': async () => nodeBaseline('fastify-sse-v2', 'bench/servers/fastify-sse-v2.ts'),
+  async nchan () {
+    const started = await startNchan()
+    return wrap('nchan', started, '/stream', async (data) => post(`${started.url}/pub`, data))
   }
+}
+
+/** Every server, nchan only where nginx and the module are installed. Ticker first. */
+export function defaultServers (): string[] {
+  const names = Object.keys(SERVERS)
+  if (nchanAvailable()) return names
+  console.warn('nchan is not installed (apt-get install nginx-light libnginx-mod-nchan): comparing without it')
+  return names.filter((n) => n !== 'nchan')
 }

@@ -7,15 +7,9 @@
  *     BENCH_SECONDS=5 npx tsx bench/fanout.ts 200x10   # a quick look
  *     BENCH_SERVERS=ticker npx tsx bench/fanout.ts     # one server only
  */
-import { performance } from 'node:perf_hooks'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { LoadClient, type LoadFigures } from './load/client.ts'
-import { cpuMsOf } from './lib/processes.ts'
 import { machine, median, writeSection } from './lib/report.ts'
-import { SERVERS, defaultServers } from './servers/index.ts'
-
-interface Scenario { subscribers: number, rate: number }
-interface Run extends LoadFigures { server: string, deliveriesPerS: number, serverCpuPct: number, clientCpuPct: number, published: number }
+import { runFanout, type Run, type Scenario } from './lib/run.ts'
+import { defaultServers } from './servers/index.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
@@ -25,76 +19,6 @@ const scenarioArgs = process.argv.slice(2).map((a) => /^(\d+)x(\d+)$/.exec(a)).f
 const SCENARIOS: Scenario[] = scenarioArgs.length > 0
   ? scenarioArgs.map((m) => ({ subscribers: Number(m[1]), rate: Number(m[2]) }))
   : [{ subscribers: 1000, rate: 50 }, { subscribers: 5000, rate: 20 }]
-const PAD = 'x'.repeat(160) // with n and t, about 200 bytes of JSON
-
-const now = (): number => performance.timeOrigin + performance.now()
-
-/** Publishes at `rate`/s for `ms`, paced on absolute times; resolves when every publish has answered. */
-async function publishFor (publish: (data: unknown) => Promise<void>, rate: number, ms: number, next: () => number): Promise<number> {
-  const interval = 1000 / rate
-  const start = performance.now()
-  const inFlight: Array<Promise<void>> = []
-  let errors = 0
-  for (let i = 0; i * interval < ms; i++) {
-    const wait = start + i * interval - performance.now()
-    if (wait > 1) await sleep(wait)
-    inFlight.push(publish({ n: next(), t: now(), p: PAD }).catch(() => { errors++ }))
-  }
-  await Promise.all(inFlight)
-  return errors
-}
-
-/** Waits until the clients stop receiving (every event delivered, or the server gave up). */
-async function drained (client: LoadClient, lastPublished: number, expected: number): Promise<LoadFigures> {
-  let previous = -1
-  for (let waited = 0; waited < 10_000; waited += 250) {
-    const figures = await client.figures(lastPublished)
-    if (figures.events >= expected || figures.events === previous) return figures
-    previous = figures.events
-    await sleep(250)
-  }
-  return client.figures(lastPublished)
-}
-
-async function runOnce (name: string, scenario: Scenario): Promise<Run> {
-  const make = SERVERS[name]
-  if (make === undefined) throw new Error(`unknown server ${name}; known: ${Object.keys(SERVERS).join(', ')}`)
-  const server = await make()
-  try {
-    const client = await LoadClient.start(server.url, server.streamPath, scenario.subscribers, WORKERS)
-    try {
-      let n = 0
-      const next = (): number => ++n
-      await publishFor(server.publish, scenario.rate, 1000, next) // warm-up
-      await drained(client, n, Infinity)
-      await client.reset()
-      const first = n + 1
-      const cpu0 = cpuMsOf(server.pid)
-      const t0 = performance.now()
-      const startedAt = now()
-      const errors = await publishFor(server.publish, scenario.rate, SECONDS * 1000, next)
-      if (errors > 0) console.warn(`${name}: ${errors} publishes failed`)
-      const published = n - first + 1
-      const figures = await drained(client, n, published * scenario.subscribers)
-      const elapsedMs = performance.now() - t0
-      return {
-        server: name,
-        published,
-        ...figures,
-        // Delivered over the time from the first publish to the last event received: below the
-        // offered rate when a server (or the machine) cannot keep up.
-        deliveriesPerS: figures.events / Math.max(SECONDS, (figures.lastEventAt - startedAt) / 1000),
-        serverCpuPct: ((cpuMsOf(server.pid) - cpu0) / elapsedMs) * 100,
-        clientCpuPct: (figures.cpuMs / elapsedMs) * 100
-      }
-    } finally {
-      await client.close()
-    }
-  } finally {
-    await server.stop()
-  }
-}
-
 const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–')
 
 async function main (): Promise<void> {
@@ -103,7 +27,7 @@ async function main (): Promise<void> {
     const runs: Run[] = []
     for (let round = 0; round < ROUNDS; round++) {
       for (const name of NAMES) {
-        const run = await runOnce(name, scenario)
+        const run = await runFanout(name, scenario, SECONDS, WORKERS)
         runs.push(run)
         console.log(`${scenario.subscribers}×${scenario.rate}/s ${name} round ${round + 1}: ${fmt(run.deliveriesPerS)} deliveries/s, p99 ${fmt(run.p99Ms, 1)} ms, missing ${run.missing}, dup ${run.duplicates}, server CPU ${fmt(run.serverCpuPct)} %`)
       }

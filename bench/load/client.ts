@@ -56,12 +56,12 @@ export class LoadClient {
   }
 
   /** Opens `connections` streams of `url` + `path`, spread over `workers` processes. */
-  static async start (url: string, path: string, connections: number, workers = 2, headers?: Record<string, string>): Promise<LoadClient> {
+  static async start (url: string, path: string, connections: number, workers = 2, headers?: Record<string, string>, parallel = 100): Promise<LoadClient> {
     const children = Array.from({ length: workers }, () => fork(WORKER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
     const client = new LoadClient(children)
     const opened = await Promise.all(children.map(async (child, i) => {
       const count = Math.floor(connections / workers) + (i < connections % workers ? 1 : 0)
-      return (await ask(child, { kind: 'open', url, path, count, parallel: 100, ...(headers === undefined ? {} : { headers }) }, 'opened')).open
+      return (await ask(child, { kind: 'open', url, path, count, parallel, ...(headers === undefined ? {} : { headers }) }, 'opened')).open
     }))
     const open = opened.reduce((a, b) => a + b, 0)
     if (open !== connections) {

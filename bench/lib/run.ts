@@ -81,4 +81,3 @@ export async function runFanout (name: string, scenario: Scenario, seconds: numb
     await server.stop()
   }
 }
-

@@ -29,7 +29,7 @@ async function main (): Promise<void> {
       for (const name of NAMES) {
         const run = await runFanout(name, scenario, SECONDS, WORKERS)
         runs.push(run)
-        console.log(`${scenario.subscribers}×${scenario.rate}/s ${name} round ${round + 1}: ${fmt(run.deliveriesPerS)} deliveries/s, p99 ${fmt(run.p99Ms, 1)} ms, missing ${run.missing}, dup ${run.duplicates}, server CPU ${fmt(run.serverCpuPct)} %`)
+        console.log(`${scenario.subscribers}×${scenario.rate}/s ${name} round ${round + 1}: ${fmt(run.deliveriesPerS)} deliveries/s, p99 ${fmt(run.p99Ms, 1)} ms, missing ${run.missing}, dup ${run.duplicates}, server CPU ${fmt(run.serverCpuPct)} %, client CPU ${fmt(run.clientCpuPct)} %`)
       }
     }
     const by = (name: string, key: keyof Run): number => median(runs.filter((r) => r.server === name).map((r) => Number(r[key])))

@@ -84,7 +84,8 @@ export class LoadClient {
     for (const r of reports) for (const [bucket, count] of r.latency) histogram.set(bucket, (histogram.get(bucket) ?? 0) + count)
     const sum = (key: 'events' | 'missing' | 'duplicates' | 'connectionsWithGaps' | 'errors' | 'cpuMs'): number => reports.reduce((a, r) => a + r[key], 0)
     const events = sum('events')
-    const buckets = [...histogram.keys()]
+    let top = -1
+    for (const bucket of histogram.keys()) if (bucket > top) top = bucket
     return {
       events,
       lastEventAt: Math.max(...reports.map((r) => r.lastEventAt)),
@@ -96,7 +97,7 @@ export class LoadClient {
       p50Ms: percentile(histogram, events, 0.5),
       p95Ms: percentile(histogram, events, 0.95),
       p99Ms: percentile(histogram, events, 0.99),
-      maxMs: buckets.length === 0 ? NaN : (Math.max(...buckets) + 1) * LATENCY_BUCKET_MS
+      maxMs: top === -1 ? NaN : (top + 1) * LATENCY_BUCKET_MS
     }
   }
 

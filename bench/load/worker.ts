@@ -11,7 +11,8 @@ import { LATENCY_BUCKET_MS, LATENCY_BUCKETS, type WorkerCommand, type WorkerRepo
 
 interface Connection {
   res?: IncomingMessage
-  tail: string
+  /** Bytes after the last complete frame. */
+  tail: Buffer | undefined
   first: number
   last: number
   received: number
@@ -27,15 +28,31 @@ let errors = 0
 let lastPublished = 0
 let cpuAtStart = process.cpuUsage()
 
-function onFrame (conn: Connection, frame: string): void {
-  const at = frame.indexOf('data:')
-  if (at === -1) return // retry:, comments, control events without data
-  const end = frame.indexOf('\n', at)
-  const start = frame.charCodeAt(at + 5) === 32 /* the optional space after the colon */ ? at + 6 : at + 5
-  const data = frame.slice(start, end === -1 ? undefined : end)
-  if (data.charCodeAt(0) !== 123 /* { */) return
-  const { n, t } = JSON.parse(data) as { n?: number, t?: number }
-  if (typeof n !== 'number' || typeof t !== 'number') return
+const DATA = Buffer.from('data:')
+const FRAME_END = Buffer.from('\n\n')
+const N_KEY = Buffer.from('"n":')
+const T_KEY = Buffer.from('"t":')
+
+/** The number that starts at `from` in `buf` (digits, '.', '-', 'e'), read without allocating a string for the frame. */
+function numberAt (buf: Buffer, from: number): number {
+  let end = from
+  while (end < buf.length) {
+    const c = buf[end] as number
+    if ((c >= 48 && c <= 57) || c === 46 || c === 45 || c === 101 || c === 43) end++
+    else break
+  }
+  return Number(buf.toString('latin1', from, end))
+}
+
+/** One frame, buf[start, end): counts an event when it has a data line with "n" and "t". */
+function onFrame (conn: Connection, buf: Buffer, start: number, end: number): void {
+  const at = buf.indexOf(DATA, start)
+  if (at === -1 || at >= end) return // retry:, comments, control events without data
+  const nAt = buf.indexOf(N_KEY, at)
+  const tAt = buf.indexOf(T_KEY, at)
+  if (nAt === -1 || tAt === -1 || nAt >= end || tAt >= end) return
+  const n = numberAt(buf, nAt + N_KEY.length)
+  const t = numberAt(buf, tAt + T_KEY.length)
   events++
   lastEventAt = now()
   const bucket = Math.min(LATENCY_BUCKETS - 1, Math.max(0, Math.floor((lastEventAt - t) / LATENCY_BUCKET_MS)))
@@ -50,7 +67,7 @@ function onFrame (conn: Connection, frame: string): void {
 
 function open (url: string, path: string, headers: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
-    const conn: Connection = { tail: '', first: 0, last: 0, received: 0, duplicates: 0 }
+    const conn: Connection = { tail: undefined, first: 0, last: 0, received: 0, duplicates: 0 }
     connections.push(conn)
     const req = request(new URL(path, url), { agent: false, headers: { accept: 'text/event-stream', ...headers } }, (res) => {
       conn.res = res
@@ -60,16 +77,16 @@ function open (url: string, path: string, headers: Record<string, string>): Prom
         reject(new Error(`stream answered ${res.statusCode}`))
         return
       }
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => {
-        let text = conn.tail + chunk
-        let boundary = text.indexOf('\n\n')
+      res.on('data', (chunk: Buffer) => {
+        const buf = conn.tail === undefined ? chunk : Buffer.concat([conn.tail, chunk])
+        let start = 0
+        let boundary = buf.indexOf(FRAME_END, start)
         while (boundary !== -1) {
-          onFrame(conn, text.slice(0, boundary))
-          text = text.slice(boundary + 2)
-          boundary = text.indexOf('\n\n')
+          onFrame(conn, buf, start, boundary)
+          start = boundary + 2
+          boundary = buf.indexOf(FRAME_END, start)
         }
-        conn.tail = text
+        conn.tail = start < buf.length ? buf.subarray(start) : undefined
       })
       res.on('error', () => { errors++ })
       resolve()

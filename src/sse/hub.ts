@@ -189,21 +189,27 @@ export class SseHub {
       return
     }
     if (session.closed) return
+    // Reset, replay and the live frames held meanwhile go out as one write (a reconnect storm
+    // is thousands of these at once).
+    const parts: Buffer[] = []
     if (plan.reset !== undefined) {
       this.#stats.resets++
-      this.#write(session, controlFrame('reset', plan.reset))
+      parts.push(controlFrame('reset', plan.reset))
     }
     // An html frame is a whole tile, so only the last of each topic matters.
     const events = session.format === 'html' ? lastOfEachTopic(plan.events) : plan.events
     if (lastId !== undefined) this.#stats.replayedEvents += events.length
-    for (const event of events) this.#write(session, this.#frame(event, session.format), 1)
-    const held = session.pending ?? []
+    for (const event of events) parts.push(this.#frame(event, session.format))
+    let count = events.length
+    for (const { seq, frame } of session.pending ?? []) {
+      if (seq <= plan.headSeq) continue
+      parts.push(frame)
+      count++
+    }
     session.pending = undefined
     session.pendingBytes = 0
     session.liveAfterSeq = plan.headSeq
-    for (const { seq, frame } of held) {
-      if (seq > plan.headSeq) this.#write(session, frame, 1)
-    }
+    if (parts.length > 0) this.#write(session, parts.length === 1 ? parts[0] as Buffer : Buffer.concat(parts), count)
   }
 
   /** Ends every stream (a comment first, so logs show why) and stops the heartbeat. */

@@ -173,8 +173,8 @@ export class SseHub {
     const session = new Session(res, ip, topics, format)
     const defined: Record<string, string | number | string[]> = {}
     for (const [name, value] of Object.entries(headers)) if (value !== undefined) defined[name] = value
-    session.start(200, defined)
-    this.#write(session, this.#retry)
+    session.start(200, defined, this.#retry)
+    this.#stats.bytesWritten += this.#retry.length
     this.#stats.opened++
     if (lastId !== undefined) this.#stats.replays++
     this.#add(session)

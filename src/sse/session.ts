@@ -41,10 +41,13 @@ export class Session {
     this.format = format
   }
 
-  /** Sends the response head; from here on frames may go straight to the socket. */
-  start (status: number, headers: Record<string, string | number | string[]>): void {
+  /**
+   * Sends the response head with the first frame (one write for both); from here on frames may go
+   * straight to the socket.
+   */
+  start (status: number, headers: Record<string, string | number | string[]>, first: Buffer): void {
     this.res.writeHead(status, headers)
-    this.res.flushHeaders()
+    this.res.write(first)
     const chunked = Reflect.get(this.res, 'chunkedEncoding') === true
     this.socket = chunked && this.res.socket !== null ? this.res.socket : null
   }

@@ -35,6 +35,7 @@ test('metric values follow real activity', async (t) => {
   await waitUntil(async () => sample(await scrape(url), 'ticker_sse_open_streams') === 0, 5000, 'the gauge to fall to 0')
   text = await scrape(url)
   assert.equal(sample(text, 'ticker_sse_subscribers', { topic: 'a' }), 0)
+  assert.doesNotMatch(text, /ticker_http_request_duration_seconds_count\{route="\/topics\/:topic\/stream"/, 'streams are not requests in the histogram')
   assert.equal(sample(text, 'ticker_sse_connections_closed_total', { reason: 'client' }), 3)
 
   // The dead feed failed its first poll at startup: counted by outcome and by feed.

@@ -37,6 +37,7 @@ test('headers, retry and heartbeat on the wire', async (t) => {
   assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8')
   assert.equal(res.headers.get('cache-control'), 'no-cache, no-transform')
   assert.equal(res.headers.get('x-accel-buffering'), 'no')
+  assert.equal(res.headers.get('content-security-policy'), null, 'page headers stay off streams')
   assert.ok(text.startsWith('retry: 20\n\n'), text)
 })
 

@@ -43,6 +43,33 @@ function resumeId (request: FastifyRequest<{ Querystring: StreamQuery }>): strin
   return fromQuery === '' ? undefined : fromQuery
 }
 
+/**
+ * The headers a stream keeps from those set on its reply (hijacked replies skip Fastify's send
+ * path, so they are copied by hand): CORS and Vary. Page headers (CSP, HSTS, ...) mean nothing on
+ * an event stream, and every header is held in memory for as long as the stream lives.
+ */
+function streamHeaders (headers: Record<string, unknown>): Record<string, string | number | string[] | undefined> {
+  const kept: Record<string, string | number | string[] | undefined> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith('access-control-') || name === 'vary') kept[name] = value as string | number | string[] | undefined
+  }
+  return kept
+}
+
+/**
+ * Lets the reply and request objects go once the stream is ours. Fastify keeps a 'finish'/'error'
+ * listener on the response to run onResponse hooks and log completion; on a stream that lives for
+ * hours it would hold the reply, the request and their child logger (≈4 KB per open stream).
+ * Streams are accounted for by the hub instead. If Fastify renames the listener, nothing is removed.
+ */
+function releaseReply (reply: FastifyReply): void {
+  for (const event of ['finish', 'error'] as const) {
+    for (const listener of reply.raw.listeners(event)) {
+      if ((listener as { name?: string }).name === 'onResFinished') reply.raw.removeListener(event, listener as (...args: unknown[]) => void)
+    }
+  }
+}
+
 const REFUSALS: Record<Refusal, () => Error> = {
   closing: () => new ShuttingDownError(),
   total: () => new TooManyConnectionsError(),
@@ -68,13 +95,14 @@ export default async function streamRoutes (app: FastifyInstance, { hub, access,
       throw REFUSALS[refusal]()
     }
     reply.hijack()
+    releaseReply(reply)
     await hub.open(reply.raw, {
       ip: request.ip,
       topics,
       lastId: resumeId(request),
       format,
       headers: {
-        ...reply.getHeaders(),
+        ...streamHeaders(reply.getHeaders()),
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache, no-transform',
         'x-accel-buffering': 'no'

@@ -94,6 +94,7 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     retryMs: config.sse.retryMs,
     heartbeatMs: config.sse.heartbeatMs,
     maxQueuedBytes: config.sse.maxQueuedBytes,
+    flushIntervalMs: config.sse.flushIntervalMs,
     maxConnections: config.sse.maxConnections,
     maxConnectionsPerIp: config.sse.maxConnectionsPerIp,
     htmlFrame: (event) => tiles.htmlFrame(event)

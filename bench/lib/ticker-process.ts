@@ -18,7 +18,9 @@ export async function startTicker (config: Record<string, unknown>, env: Record<
     producers: { clock: { enabled: false }, system: { enabled: false }, feeds: [] },
     ...config
   }))
-  const started = await startProcess(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', file],
+  // BENCH_NODE_ARGS passes flags to Ticker's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []
+  const started = await startProcess(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts', '--config', file],
     /"address":"(http:\/\/[^"]+)"/, { TICKER_LOG_LEVEL: 'info', ...env })
   return {
     ...started,

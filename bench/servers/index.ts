@@ -62,7 +62,7 @@ export const SERVERS: Record<string, (options?: ServerOptions) => Promise<BenchS
     const started = await startTicker({
       topics: { bench: { capacity: options.capacity ?? 1000 } },
       log: { level: 'warn', format: 'json', requests: false },
-      sse: { maxConnections: 50_000, maxConnectionsPerIp: 50_000, maxQueuedBytes: 8 * 1024 * 1024 },
+      sse: { maxConnections: 50_000, maxConnectionsPerIp: 50_000, maxQueuedBytes: 8 * 1024 * 1024, flushIntervalMs: Number(process.env.BENCH_FLUSH_MS ?? 10) },
       metrics: { enabled: true },
       dashboards: { main: { title: 'bench', tiles: [{ topic: 'bench' }] } }
     }, { TICKER_PUBLISH_TOKEN: TOKEN })

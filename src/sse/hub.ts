@@ -15,6 +15,7 @@
  *   and going live, nothing is sent twice — whether the bus answers at once or after a round trip.
  */
 import type { ServerResponse } from 'node:http'
+import { performance } from 'node:perf_hooks'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Bus, TickerEvent } from '../bus/index.ts'
 import { commentFrame, controlFrame, eventFrame, httpChunk, retryFrame } from './frame.ts'
@@ -31,6 +32,12 @@ export interface HubOptions {
   readonly maxQueuedBytes: number
   readonly maxConnections: number
   readonly maxConnectionsPerIp: number
+  /**
+   * The shortest time between two flushes, in ms. An event after a quiet spell is written at
+   * the end of the current event-loop turn; under a high rate, events wait (at most this long)
+   * and go out together. 0: every turn.
+   */
+  readonly flushIntervalMs: number
   /** Frames for `format: 'html'` sessions; without it, such sessions get JSON frames. */
   readonly htmlFrame?: (event: TickerEvent) => Buffer
 }
@@ -101,6 +108,7 @@ export class SseHub {
   /** Bytes waiting in the window; past FLUSH_AT_BYTES the window is written at once. */
   #windowBytes = 0
   #flushScheduled = false
+  #lastFlushAt = 0
   readonly #flush = (): void => {
     this.#flushScheduled = false
     this.#flushWindow()
@@ -247,12 +255,17 @@ export class SseHub {
     if (this.#windowBytes > FLUSH_AT_BYTES) this.#flushWindow()
     else if (!this.#flushScheduled) {
       this.#flushScheduled = true
-      setImmediate(this.#flush)
+      // At most one flush per interval: an event after a quiet spell goes out at once (next turn);
+      // under a high rate, events gather until the interval since the last flush is over.
+      const wait = this.#lastFlushAt + this.#options.flushIntervalMs - performance.now()
+      if (wait > 1) setTimeout(this.#flush, wait)
+      else setImmediate(this.#flush)
     }
   }
 
   /** Writes each group's window of frames: one buffer and one HTTP chunk per group, shared by its sessions. */
   #flushWindow (): void {
+    this.#lastFlushAt = performance.now()
     const dirty = this.#dirty
     this.#dirty = []
     this.#windowBytes = 0

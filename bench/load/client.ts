@@ -9,16 +9,8 @@ import { LATENCY_BUCKET_MS, type WorkerCommand, type WorkerMessage, type WorkerR
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url))
 
-export interface LoadFigures {
-  events: number
-  /** When the last event arrived at any client, epoch ms. */
-  lastEventAt: number
-  missing: number
-  duplicates: number
-  connectionsWithGaps: number
-  errors: number
-  /** CPU the load client used, all workers, ms. */
-  cpuMs: number
+/** What all workers saw, merged: their counters summed (CPU too), latency as percentiles. */
+export interface LoadFigures extends Omit<WorkerReport, 'latency'> {
   p50Ms: number
   p95Ms: number
   p99Ms: number

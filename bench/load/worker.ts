@@ -4,15 +4,26 @@
  * per connection, and its own CPU. Started by load/client.ts with fork(); talks over IPC.
  *
  * Events carry {"n": <sequence>, "t": <publish time, epoch ms>} in their data line.
+ *
+ * Streams are read from raw sockets (HTTP/1.1 head, then chunked or plain body decoded here):
+ * the client must cost less than the servers it measures, and node:http's IncomingMessage per
+ * stream and 'data' event per chunk cost more than the servers' own writes.
  */
-import { request, type IncomingMessage } from 'node:http'
+import { connect, type Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { LATENCY_BUCKET_MS, LATENCY_BUCKETS, type WorkerCommand, type WorkerReport } from './protocol.ts'
 
 interface Connection {
-  res?: IncomingMessage
+  socket?: Socket
+  ok: boolean
   /** Bytes after the last complete frame. */
   tail: Buffer | undefined
+  /** Chunked decoding: data bytes left in the current chunk (0: a size line comes next). */
+  need: number
+  /** Chunked decoding: CRLF bytes to skip after a chunk's data. */
+  skip: number
+  /** Chunked decoding: a size line split across reads. */
+  sizeLine: string
   first: number
   last: number
   received: number
@@ -65,34 +76,89 @@ function onFrame (conn: Connection, buf: Buffer, start: number, end: number): vo
   }
 }
 
-function open (url: string, path: string, headers: Record<string, string>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const conn: Connection = { tail: undefined, first: 0, last: 0, received: 0, duplicates: 0 }
-    connections.push(conn)
-    const req = request(new URL(path, url), { agent: false, headers: { accept: 'text/event-stream', ...headers } }, (res) => {
-      conn.res = res
-      if (res.statusCode !== 200) {
-        errors++
-        res.resume()
-        reject(new Error(`stream answered ${res.statusCode}`))
+/** Decoded body bytes: complete frames are counted, the rest waits for more. */
+function body (conn: Connection, chunk: Buffer): void {
+  const buf = conn.tail === undefined ? chunk : Buffer.concat([conn.tail, chunk])
+  let start = 0
+  let boundary = buf.indexOf(FRAME_END, start)
+  while (boundary !== -1) {
+    onFrame(conn, buf, start, boundary)
+    start = boundary + 2
+    boundary = buf.indexOf(FRAME_END, start)
+  }
+  conn.tail = start < buf.length ? buf.subarray(start) : undefined
+}
+
+/** HTTP/1.1 chunked transfer decoding: `<hex size>\r\n<data>\r\n`, repeated. */
+function dechunk (conn: Connection, data: Buffer): void {
+  let i = 0
+  while (i < data.length) {
+    if (conn.skip > 0) {
+      const n = Math.min(conn.skip, data.length - i)
+      i += n
+      conn.skip -= n
+    } else if (conn.need === 0) {
+      const lf = data.indexOf(10, i)
+      if (lf === -1) {
+        conn.sizeLine += data.toString('latin1', i)
         return
       }
-      res.on('data', (chunk: Buffer) => {
-        const buf = conn.tail === undefined ? chunk : Buffer.concat([conn.tail, chunk])
-        let start = 0
-        let boundary = buf.indexOf(FRAME_END, start)
-        while (boundary !== -1) {
-          onFrame(conn, buf, start, boundary)
-          start = boundary + 2
-          boundary = buf.indexOf(FRAME_END, start)
-        }
-        conn.tail = start < buf.length ? buf.subarray(start) : undefined
-      })
-      res.on('error', () => { errors++ })
+      const size = parseInt(conn.sizeLine + data.toString('latin1', i, lf), 16)
+      conn.sizeLine = ''
+      i = lf + 1
+      if (size === 0) return // the last chunk: the server ended the stream
+      conn.need = size
+    } else {
+      const n = Math.min(conn.need, data.length - i)
+      body(conn, data.subarray(i, i + n))
+      i += n
+      conn.need -= n
+      if (conn.need === 0) conn.skip = 2
+    }
+  }
+}
+
+function open (url: string, path: string, headers: Record<string, string>): Promise<void> {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve, reject) => {
+    const conn: Connection = { ok: false, tail: undefined, need: 0, skip: 0, sizeLine: '', first: 0, last: 0, received: 0, duplicates: 0 }
+    connections.push(conn)
+    const socket = connect(Number(port), hostname)
+    conn.socket = socket
+    const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: text/event-stream\r\n${extra}\r\n`)
+    let head: Buffer | undefined = Buffer.alloc(0)
+    let chunked = false
+    socket.on('data', (data: Buffer) => {
+      if (head === undefined) {
+        if (chunked) dechunk(conn, data)
+        else body(conn, data)
+        return
+      }
+      head = Buffer.concat([head, data])
+      const end = head.indexOf('\r\n\r\n')
+      if (end === -1) return
+      const text = head.toString('latin1', 0, end)
+      const rest = head.subarray(end + 4)
+      head = undefined
+      if (!text.startsWith('HTTP/1.1 200')) {
+        errors++
+        socket.destroy()
+        reject(new Error(`stream answered ${text.split('\r\n')[0]}`))
+        return
+      }
+      conn.ok = true
+      chunked = /\r\ntransfer-encoding:\s*chunked/i.test(text)
       resolve()
+      if (rest.length > 0) {
+        if (chunked) dechunk(conn, rest)
+        else body(conn, rest)
+      }
     })
-    req.on('error', (err) => { errors++; reject(err) })
-    req.end()
+    socket.on('error', (err) => {
+      errors++
+      if (!conn.ok) reject(err)
+    })
   })
 }
 
@@ -121,7 +187,7 @@ async function handle (command: WorkerCommand): Promise<void> {
       for (let i = 0; i < count; i += parallel) {
         await Promise.all(Array.from({ length: Math.min(parallel, count - i) }, async () => open(url, path, headers ?? {}).catch(() => {})))
       }
-      process.send?.({ kind: 'opened', open: connections.filter((c) => c.res?.statusCode === 200).length })
+      process.send?.({ kind: 'opened', open: connections.filter((c) => c.ok).length })
       break
     }
     case 'reset':
@@ -136,7 +202,7 @@ async function handle (command: WorkerCommand): Promise<void> {
       process.send?.({ kind: 'report', report: report() })
       break
     case 'close':
-      for (const c of connections) c.res?.destroy()
+      for (const c of connections) c.socket?.destroy()
       process.send?.({ kind: 'closed' })
       process.disconnect()
       break

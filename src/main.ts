@@ -37,7 +37,7 @@ async function main (): Promise<void> {
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
 
-  const address = await app.listen({ host: config.server.host, port: config.server.port })
+  const address = await app.listen({ host: config.server.host, port: config.server.port, backlog: config.server.listenBacklog })
   app.log.info({
     address,
     backend: config.bus.backend,

@@ -110,7 +110,9 @@ export const ConfigSchema = Type.Object({
     port: Type.Integer({ minimum: 0, maximum: 65535 }),
     bodyLimitBytes: PositiveInt(64 * 1024 * 1024),
     trustProxy: Type.Boolean(),
-    shutdownTimeoutMs: PositiveInt(600_000)
+    shutdownTimeoutMs: PositiveInt(600_000),
+    /** Pending connections the kernel may queue (capped by net.core.somaxconn). */
+    listenBacklog: PositiveInt(65_535)
   }, { additionalProperties: false }),
   log: Type.Object({
     level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),

@@ -37,7 +37,9 @@ test('headers, retry and heartbeat on the wire', async (t) => {
   assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8')
   assert.equal(res.headers.get('cache-control'), 'no-cache, no-transform')
   assert.equal(res.headers.get('x-accel-buffering'), 'no')
-  assert.equal(res.headers.get('content-security-policy'), null, 'page headers stay off streams')
+  for (const page of ['content-security-policy', 'cross-origin-opener-policy', 'strict-transport-security', 'x-frame-options']) {
+    assert.equal(res.headers.get(page), null, `page headers stay off streams: ${page}`)
+  }
   assert.ok(text.startsWith('retry: 20\n\n'), text)
 })
 

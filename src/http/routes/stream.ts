@@ -43,16 +43,21 @@ function resumeId (request: FastifyRequest<{ Querystring: StreamQuery }>): strin
   return fromQuery === '' ? undefined : fromQuery
 }
 
+/** Headers that mean something on an event stream: CORS and Vary. */
+const isStreamHeader = (name: string): boolean => name.startsWith('access-control-') || name === 'vary'
+
 /**
  * The headers a stream keeps from those set on its reply (hijacked replies skip Fastify's send
- * path, so they are copied by hand): CORS and Vary. Page headers (CSP, HSTS, ...) mean nothing on
- * an event stream, and every header is held in memory for as long as the stream lives.
+ * path, so they are copied by hand). Page headers (CSP, HSTS, ...) mean nothing on an event
+ * stream, and the sent head is held in memory for as long as the stream lives, so they go:
+ * also those plugins such as helmet set on the raw response.
  */
-function streamHeaders (headers: Record<string, unknown>): Record<string, string | number | string[] | undefined> {
+function streamHeaders (reply: FastifyReply): Record<string, string | number | string[] | undefined> {
   const kept: Record<string, string | number | string[] | undefined> = {}
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.startsWith('access-control-') || name === 'vary') kept[name] = value as string | number | string[] | undefined
+  for (const [name, value] of Object.entries(reply.getHeaders())) {
+    if (isStreamHeader(name)) kept[name] = value as string | number | string[] | undefined
   }
+  for (const name of reply.raw.getHeaderNames()) if (!isStreamHeader(name)) reply.raw.removeHeader(name)
   return kept
 }
 
@@ -102,7 +107,7 @@ export default async function streamRoutes (app: FastifyInstance, { hub, access,
       lastId: resumeId(request),
       format,
       headers: {
-        ...streamHeaders(reply.getHeaders()),
+        ...streamHeaders(reply),
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache, no-transform',
         'x-accel-buffering': 'no'

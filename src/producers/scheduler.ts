@@ -17,8 +17,6 @@ export interface SchedulerOptions {
   readonly publish: (topic: string, data: unknown) => Promise<string>
   readonly log: FastifyBaseLogger
   readonly now?: () => number
-  /** Called after every run; for metrics. */
-  readonly onRun?: (report: RunReport) => void
 }
 
 class RunTimeoutError extends Error {
@@ -196,7 +194,6 @@ export class Scheduler {
       slot.lastDurationMs = this.#now() - started
     }
     const report: RunReport = { producer: producer.name, outcome, durationMs: slot.lastDurationMs, ...(error === undefined ? {} : { error }) }
-    this.#options.onRun?.(report)
     for (const listener of this.#runListeners) listener(report)
   }
 }

@@ -150,11 +150,6 @@ export class SseHub {
     return count
   }
 
-  /** Streams closed since start, by reason. */
-  closedCounts (): Readonly<Record<CloseReason, number>> {
-    return { ...this.#stats.closed }
-  }
-
   /** A snapshot of the hub's counters. */
   stats (): Readonly<HubStats> {
     return { ...this.#stats, closed: { ...this.#stats.closed } }

@@ -11,9 +11,9 @@ function startScheduler (t: TestContext, producers: Producer[], published: Array
   const scheduler = new Scheduler({
     producers,
     log,
-    publish: async (topic, data) => { published.push([topic, data]); return String(published.length) },
-    onRun: (report) => reports.push(report)
+    publish: async (topic, data) => { published.push([topic, data]); return String(published.length) }
   })
+  scheduler.onRun((report) => reports.push(report))
   t.after(() => scheduler.stop())
   scheduler.start()
   return scheduler

@@ -64,7 +64,7 @@ test('a reader that never reads is disconnected; the server stays responsive', a
     await app.ticker.bus.publish('firehose', chunk)
     published++
   }
-  assert.equal(app.ticker.hub.closedCounts().slow, 1)
+  assert.equal(app.ticker.hub.stats().closed.slow, 1)
   const drop = logs.lines.find((l) => l.msg === 'disconnecting a slow SSE reader')
   assert.deepEqual(drop?.topics, ['firehose'], 'the drop is logged with its topics')
   assert.equal(await subscribers(), 0)

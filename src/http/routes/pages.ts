@@ -19,7 +19,7 @@ export default async function pageRoutes (app: FastifyInstance, { config, bus, t
 
   /** The stream of a set of tiles: every topic they follow, as rendered HTML. */
   const streamUrl = (topics: readonly string[]): string =>
-    `/stream?format=html&topics=${encodeURIComponent([...new Set(topics.flatMap((t) => tiles.definition(t).topics))].join(','))}`
+    `/stream?format=html&topics=${encodeURIComponent(tiles.topicsOf(topics).join(','))}`
 
   async function dashboard (reply: FastifyReply, name: string): Promise<FastifyReply> {
     const dash = config.dashboards[name]

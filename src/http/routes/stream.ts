@@ -92,7 +92,7 @@ export default async function streamRoutes (app: FastifyInstance, { hub, access,
     const format = formatOf(request.query)
     // An html stream follows whole tiles: a feed tile also changes with its status topic.
     const topics = format === 'html'
-      ? [...new Set(named.flatMap((t) => tiles.definition(t).topics))].filter((t) => named.includes(t) || access.canRead(request, t))
+      ? tiles.topicsOf(named).filter((t) => named.includes(t) || access.canRead(request, t))
       : named
     const refusal = hub.refusal(request.ip)
     if (refusal !== undefined) {

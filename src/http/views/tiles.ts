@@ -66,8 +66,13 @@ export class Tiles {
   }
 
   /** The tile of `topic`: from the first dashboard showing it, else inferred. Created on first use. */
-  definition (topic: string, title?: string): TileDefinition {
-    return this.#state(topic, title).definition
+  definition (topic: string): TileDefinition {
+    return this.#state(topic).definition
+  }
+
+  /** Every topic that changes the tiles of `topics` (a feed tile also follows its status topic). */
+  topicsOf (topics: readonly string[]): string[] {
+    return [...new Set(topics.flatMap((t) => this.definition(t).topics))]
   }
 
   /** Fills tiles from the bus's history (on startup), then follows it live. Returns the unsubscribe function. */
@@ -137,7 +142,7 @@ export class Tiles {
     return kind === 'feed' ? this.#config.ui.feedItems : kind === 'system' ? this.#config.ui.chartPoints : 1
   }
 
-  #state (topic: string, title?: string): TileState {
+  #state (topic: string): TileState {
     const existing = this.#states.get(topic)
     if (existing !== undefined) return existing
     const configured = Object.values(this.#config.dashboards).flatMap((d) => d.tiles).find((t) => t.topic === topic)
@@ -146,7 +151,7 @@ export class Tiles {
     const definition: TileDefinition = {
       topic,
       kind,
-      title: title ?? configured?.title ?? this.#config.topics[topic]?.title ?? topic,
+      title: configured?.title ?? this.#config.topics[topic]?.title ?? topic,
       topics: kind === 'feed' && this.#config.topics[statusTopic] !== undefined ? [topic, statusTopic] : [topic]
     }
     const state: TileState = { definition, events: [], status: undefined }

@@ -3,9 +3,11 @@
  * that can cut connections, and bounded waits. Everything started here is closed with t.after().
  */
 import { once } from 'node:events'
+import { get, type IncomingMessage } from 'node:http'
 import { createServer, type Server, type Socket } from 'node:net'
 import type { TestContext } from 'node:test'
 import { EventSource } from 'eventsource'
+import { createParser } from 'eventsource-parser'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type BuildOptions } from '../src/app.ts'
 import { buildConfig, mergeConfig } from '../src/config/load.ts'
@@ -134,6 +136,33 @@ export class Recorder {
 
   async opened (n = 1, timeoutMs = 5000): Promise<void> {
     await waitUntil(() => this.opens >= n, timeoutMs, `open #${n}`)
+  }
+}
+
+/**
+ * The IDs of the events on one stream, read with node:http and eventsource-parser: light
+ * enough for a test to hold a thousand streams (an EventSource each would be far heavier).
+ */
+export class StreamTap {
+  readonly ids: string[] = []
+
+  private constructor () {}
+
+  /** Resolves once the response head has arrived (the stream is registered with the hub). */
+  static async open (t: TestContext, url: string): Promise<StreamTap> {
+    const tap = new StreamTap()
+    const parser = createParser({ onEvent: (e) => { if (e.id !== undefined) tap.ids.push(e.id) } })
+    const req = get(url, { headers: { accept: 'text/event-stream' } })
+    t.after(() => req.destroy())
+    const [res] = await once(req, 'response') as [IncomingMessage]
+    if (res.statusCode !== 200) throw new Error(`stream answered ${res.statusCode}`)
+    res.setEncoding('utf8')
+    res.on('data', (text: string) => parser.feed(text))
+    return tap
+  }
+
+  async count (n: number, timeoutMs = 5000): Promise<string[]> {
+    return waitUntil(() => this.ids.length >= n && this.ids, timeoutMs, `${n} events (have ${this.ids.length})`)
   }
 }
 

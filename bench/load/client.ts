@@ -49,7 +49,9 @@ export class LoadClient {
 
   /** Opens `connections` streams of `url` + `path`, spread over `workers` processes. */
   static async start (url: string, path: string, connections: number, workers = 2, headers?: Record<string, string>, parallel = 100): Promise<LoadClient> {
-    const children = Array.from({ length: workers }, () => fork(WORKER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
+    // BENCH_CLIENT_ARGS passes flags to the workers' node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    const nodeArgs = process.env.BENCH_CLIENT_ARGS?.split(' ').filter(Boolean) ?? []
+    const children = Array.from({ length: workers }, () => fork(WORKER, [], { execArgv: [...nodeArgs, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
     const client = new LoadClient(children)
     const opened = await Promise.all(children.map(async (child, i) => {
       const count = Math.floor(connections / workers) + (i < connections % workers ? 1 : 0)

@@ -3,10 +3,11 @@
  *
  * - One bus subscription for the whole hub; each event is encoded once (frame.ts).
  * - Sessions that follow the same topics in the same format form a group and get identical bytes.
- *   Events published within one turn of the event loop are coalesced: at the flush (setImmediate)
- *   each group's frames are joined into one HTTP chunk, built once and written to every session
- *   of the group with one socket write. Syscalls per session fall as the rate rises; the delay
- *   is one loop turn.
+ *   Events are coalesced: at a flush each group's frames are joined into one HTTP chunk, built
+ *   once and written to every session of the group with one socket write. An event after a quiet
+ *   spell is flushed at the end of the loop turn; under a high rate flushes come at most every
+ *   `flushIntervalMs`, so syscalls per session fall as the rate rises. A flush writes a bounded
+ *   number of sessions per loop turn, so publishes and new streams are served in between.
  * - One heartbeat timer for all sessions.
  * - A session whose unsent bytes pass `maxQueuedBytes` is disconnected: the server never buffers
  *   without bound for a slow reader.
@@ -94,6 +95,22 @@ const groupKey = (topics: readonly string[], format: StreamFormat): string => `$
 /** Window size that triggers a flush before the loop turns (bounds memory and batch size in bursts). */
 const FLUSH_AT_BYTES = 256 * 1024
 
+/**
+ * Sessions written per turn of the event loop during a flush. A write to a socket costs a few
+ * microseconds (it is a syscall), so this bounds a slice to a few milliseconds.
+ */
+export const WRITES_PER_TURN = 512
+
+/** One group's window of frames being written: the same bytes for each of its sessions. */
+interface Batch {
+  readonly frames: readonly PendingFrame[]
+  readonly bytes: Buffer
+  /** `bytes` as an HTTP chunk, made when the first session that can take it is reached. */
+  chunk: Buffer | undefined
+  /** The group's sessions when the flush started. */
+  readonly sessions: readonly Session[]
+}
+
 const HEARTBEAT = commentFrame('heartbeat')
 const SHUTDOWN = commentFrame('server shutting down')
 
@@ -109,9 +126,13 @@ export class SseHub {
   #windowBytes = 0
   #flushScheduled = false
   #lastFlushAt = 0
+  /** No flush before this time (performance.now()): the pause after a flush that fell behind. */
+  #pauseUntil = 0
+  /** The flush being written, and how far it got. */
+  #writing: { readonly batches: readonly Batch[], batch: number, session: number } | undefined
   readonly #flush = (): void => {
     this.#flushScheduled = false
-    this.#flushWindow()
+    if (this.#writing === undefined) this.#flushWindow()
   }
 
   readonly #perIp = new Map<string, number>()
@@ -246,45 +267,97 @@ export class SseHub {
       group.frames.push({ seq: event.seq, frame })
       this.#windowBytes += frame.length
     }
-    // A burst published without yielding (a tight loop) is written out in bounded batches.
-    if (this.#windowBytes > FLUSH_AT_BYTES) this.#flushWindow()
-    else if (!this.#flushScheduled) {
-      this.#flushScheduled = true
-      // At most one flush per interval: an event after a quiet spell goes out at once (next turn);
-      // under a high rate, events gather until the interval since the last flush is over.
-      const wait = this.#lastFlushAt + this.#options.flushIntervalMs - performance.now()
-      if (wait > 1) setTimeout(this.#flush, wait)
-      else setImmediate(this.#flush)
-    }
+    this.#scheduleFlush()
   }
 
-  /** Writes each group's window of frames: one buffer and one HTTP chunk per group, shared by its sessions. */
+  /**
+   * At most one flush per interval: an event after a quiet spell goes out at once (next turn);
+   * under a high rate, events gather until the interval since the last flush is over. While a
+   * flush is still writing, the next window waits for it (so each stream gets windows in order).
+   */
+  #scheduleFlush (): void {
+    if (this.#writing !== undefined || this.#dirty.length === 0) return
+    // A burst published without yielding (a tight loop) is written out in bounded batches.
+    if (this.#windowBytes > FLUSH_AT_BYTES) {
+      this.#flushWindow()
+      return
+    }
+    if (this.#flushScheduled) return
+    this.#flushScheduled = true
+    const wait = Math.max(this.#lastFlushAt + this.#options.flushIntervalMs, this.#pauseUntil) - performance.now()
+    if (wait > 1) setTimeout(this.#flush, wait)
+    else setImmediate(this.#flush)
+  }
+
+  /**
+   * Starts writing the window: one buffer and one HTTP chunk per group, shared by its sessions.
+   * Sessions are taken as they are now; one that registers later asks the bus for its replay
+   * after these events were published, so its plan covers them.
+   */
   #flushWindow (): void {
     this.#lastFlushAt = performance.now()
     const dirty = this.#dirty
     this.#dirty = []
     this.#windowBytes = 0
+    const batches: Batch[] = []
     for (const group of dirty) {
       const frames = group.frames
       group.frames = []
       const first = frames[0]
       if (first === undefined || group.sessions.size === 0) continue
-      const batch = frames.length === 1 ? first.frame : Buffer.concat(frames.map((f) => f.frame))
-      let chunk: Buffer | undefined
-      for (const session of group.sessions) {
-        if (session.pending !== undefined) {
-          for (const f of frames) session.pending.push(f)
-          session.pendingBytes += batch.length
-          this.#checkBacklog(session)
-        } else if (first.seq > session.liveAfterSeq) {
-          if (session.socket !== null) chunk ??= httpChunk(batch)
-          this.#write(session, batch, frames.length, chunk)
-        } else {
-          // Went live during this window: its replay already covered the older frames.
-          const newer = frames.filter((f) => f.seq > session.liveAfterSeq)
-          if (newer.length > 0) this.#write(session, Buffer.concat(newer.map((f) => f.frame)), newer.length)
+      const bytes = frames.length === 1 ? first.frame : Buffer.concat(frames.map((f) => f.frame))
+      batches.push({ frames, bytes, chunk: undefined, sessions: [...group.sessions] })
+    }
+    if (batches.length === 0) return
+    this.#writing = { batches, batch: 0, session: 0 }
+    this.#writeSlice()
+  }
+
+  /**
+   * Writes the flush in progress, at most WRITES_PER_TURN sessions per turn of the event loop:
+   * with thousands of streams, a flush must not hold the loop for long, or publishes (and new
+   * streams) wait behind it. Events published meanwhile gather for the next window.
+   */
+  readonly #writeSlice = (): void => {
+    const writing = this.#writing
+    if (writing === undefined) return
+    let budget = WRITES_PER_TURN
+    for (; writing.batch < writing.batches.length; writing.batch++, writing.session = 0) {
+      const batch = writing.batches[writing.batch] as Batch
+      while (writing.session < batch.sessions.length) {
+        if (budget-- === 0) {
+          setImmediate(this.#writeSlice)
+          return
         }
+        this.#deliver(batch, batch.sessions[writing.session++] as Session)
       }
+    }
+    this.#writing = undefined
+    // Events that arrived while this flush was writing mean the rate is more than flushes of
+    // this size can follow one by one: pause as long as the flush took, so writing takes at
+    // most about half the time and batches grow instead (fewer syscalls per event on both ends).
+    if (this.#dirty.length > 0) {
+      const now = performance.now()
+      this.#pauseUntil = now + (now - this.#lastFlushAt)
+    }
+    this.#scheduleFlush()
+  }
+
+  #deliver (batch: Batch, session: Session): void {
+    const { frames, bytes } = batch
+    const first = frames[0] as PendingFrame
+    if (session.closed) return
+    if (session.pending !== undefined) {
+      for (const f of frames) session.pending.push(f)
+      session.pendingBytes += bytes.length
+      this.#checkBacklog(session)
+    } else if (first.seq > session.liveAfterSeq) {
+      if (session.socket !== null) batch.chunk ??= httpChunk(bytes)
+      this.#write(session, bytes, frames.length, batch.chunk)
+    } else {
+      // Went live during this window: its replay already covered the older frames.
+      const newer = frames.filter((f) => f.seq > session.liveAfterSeq)
+      if (newer.length > 0) this.#write(session, Buffer.concat(newer.map((f) => f.frame)), newer.length)
     }
   }
 

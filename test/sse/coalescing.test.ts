@@ -5,7 +5,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { Recorder, startApp } from '../helper.ts'
+import { WRITES_PER_TURN } from '../../src/sse/hub.ts'
+import { Recorder, StreamTap, startApp, waitUntil } from '../helper.ts'
 
 const TOPICS = { topics: { a: {}, b: {}, c: {} } }
 
@@ -46,4 +47,35 @@ test('streams that go live in the middle of bursts get every later event exactly
   }
   await publishBurst(1) // anything sent twice would now show before this one
   for (const client of clients) assert.deepEqual((await client.count(expected.length + 1)).map((e) => e.id), [...expected, ids.at(-1)])
+})
+
+test('a flush to more streams than one loop turn writes takes turns; events and streams that come meanwhile lose nothing', async (t) => {
+  const { url, app } = await startApp(t, { ...TOPICS, sse: { maxConnectionsPerIp: 2000 } })
+  const hub = app.ticker.hub
+  const streams = WRITES_PER_TURN * 2 + 100
+  const taps: StreamTap[] = []
+  for (let i = 0; i < streams; i += 100) {
+    taps.push(...await Promise.all(Array.from({ length: Math.min(100, streams - i) }, async () => StreamTap.open(t, `${url}/topics/a/stream`))))
+  }
+  await waitUntil(() => hub.size === streams, 5000, 'every stream registered')
+  const ids = [(await app.ticker.bus.publish('a', 0)).id]
+  const before = hub.stats().eventsDelivered
+  for (let turn = 0; turn < 100 && hub.stats().eventsDelivered === before; turn++) await nextTurn()
+  const firstTurn = hub.stats().eventsDelivered - before
+  assert.ok(firstTurn > 0 && firstTurn < streams, `first turn wrote ${firstTurn} of ${streams} streams`)
+
+  // Mid-flush: more events, and streams that resume from the first event or start fresh.
+  for (let i = 1; i <= 5; i++) ids.push((await app.ticker.bus.publish('a', i)).id)
+  const resumed = await Promise.all([1, 2, 3].map(async () => StreamTap.open(t, `${url}/topics/a/stream?lastEventId=${ids[0]}`)))
+  const fresh = await StreamTap.open(t, `${url}/topics/a/stream`)
+  ids.push((await app.ticker.bus.publish('a', 6)).id)
+
+  const expected: Array<[StreamTap, string[]]> = [
+    ...taps.map((tap): [StreamTap, string[]] => [tap, ids]),
+    ...resumed.map((tap): [StreamTap, string[]] => [tap, ids.slice(1)]),
+    [fresh, ids.slice(-2)] // a fresh stream starts with the latest event
+  ]
+  for (const [tap, want] of expected) assert.deepEqual(await tap.count(want.length), want)
+  const last = (await app.ticker.bus.publish('a', 7)).id // anything sent twice would now show before this one
+  for (const [tap, want] of expected) assert.deepEqual(await tap.count(want.length + 1), [...want, last])
 })

@@ -115,7 +115,11 @@ export default async function streamRoutes (app: FastifyInstance, { hub, access,
     })
   }
 
-  app.get<{ Querystring: StreamQuery }>('/stream', async (request, reply) => {
+  // Helmet's headers are for documents; on a stream they would only be stored per connection
+  // (a response with headers set before writeHead keeps each as a [name, value] pair for its life).
+  const options = { helmet: false } as const
+
+  app.get<{ Querystring: StreamQuery }>('/stream', options, async (request, reply) => {
     const named = topicsFromQuery(request.query)
     if (named.length > MAX_TOPICS_PER_STREAM) {
       throw new BadRequestError(`A stream may follow at most ${MAX_TOPICS_PER_STREAM} topics; got ${named.length}`)
@@ -125,7 +129,7 @@ export default async function streamRoutes (app: FastifyInstance, { hub, access,
     await openStream(request, reply, topics)
   })
 
-  app.get<{ Params: { topic: string }, Querystring: StreamQuery }>('/topics/:topic/stream', async (request, reply) => {
+  app.get<{ Params: { topic: string }, Querystring: StreamQuery }>('/topics/:topic/stream', options, async (request, reply) => {
     const { topic } = request.params
     access.assertReadable(request, topic)
     await openStream(request, reply, [topic])

@@ -115,7 +115,10 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   app.addHook('preClose', async () => {
     await scheduler.stop()
     hub.close()
-    forceClose = setTimeout(() => app.server.closeAllConnections(), FORCE_CLOSE_AFTER_MS).unref()
+    forceClose = setTimeout(() => {
+      app.server.closeAllConnections()
+      hub.destroyEnded()
+    }, FORCE_CLOSE_AFTER_MS).unref()
   })
   app.addHook('onClose', async () => {
     clearTimeout(forceClose)

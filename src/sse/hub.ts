@@ -16,6 +16,7 @@
  *   and going live, nothing is sent twice — whether the bus answers at once or after a round trip.
  */
 import type { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Bus, TickerEvent } from '../bus/index.ts'
@@ -136,6 +137,8 @@ export class SseHub {
   }
 
   readonly #perIp = new Map<string, number>()
+  /** Connections of streams ended by close(), until they close. */
+  readonly #ending = new Set<Socket>()
   readonly #stats: HubStats = {
     opened: 0,
     closed: { client: 0, slow: 0, shutdown: 0, error: 0 },
@@ -236,7 +239,11 @@ export class SseHub {
     if (parts.length > 0) this.#write(session, parts.length === 1 ? parts[0] as Buffer : Buffer.concat(parts), count)
   }
 
-  /** Ends every stream (a comment first, so logs show why) and stops the heartbeat. */
+  /**
+   * Ends every stream (a comment first, so logs show why) and its connection, and stops the
+   * heartbeat. Connections whose peer has not taken the last bytes stay open until
+   * destroyEnded().
+   */
   close (): void {
     if (this.#closing) return
     this.#closing = true
@@ -245,8 +252,20 @@ export class SseHub {
     for (const session of this.#sessions) {
       this.#write(session, SHUTDOWN)
       this.#remove(session, 'shutdown')
+      const socket = session.res.socket
       session.res.end()
+      if (socket === null) continue
+      // No other request follows on a stream's connection (and its parser may be released,
+      // so the server no longer tracks it as idle): end it here.
+      socket.end()
+      this.#ending.add(socket)
+      socket.once('close', () => this.#ending.delete(socket))
     }
+  }
+
+  /** Destroys the connections close() ended that are still open (a peer that stopped reading). */
+  destroyEnded (): void {
+    for (const socket of this.#ending) socket.destroy()
   }
 
   #frame (event: TickerEvent, format: StreamFormat): Buffer {

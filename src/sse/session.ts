@@ -7,6 +7,7 @@
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { httpChunk } from './frame.ts'
+import { releaseParser } from './parser.ts'
 
 /** `json`: each event's payload. `html`: the rendered tile after each event (see http/views/tiles.ts). */
 export type StreamFormat = 'json' | 'html'
@@ -54,6 +55,8 @@ export class Session {
     if (typeof head === 'string') Reflect.set(this.res, '_header', Buffer.from(head, 'latin1').toString('latin1'))
     const chunked = Reflect.get(this.res, 'chunkedEncoding') === true
     this.socket = chunked && this.res.socket !== null ? this.res.socket : null
+    // No further request can be answered on this connection: its parser goes (see parser.ts).
+    if (this.socket !== null) releaseParser(this.socket, this.res.req)
   }
 
   /** Writes one frame (or several, concatenated); `chunk` may pass its ready-made chunk. */

@@ -28,3 +28,17 @@ test('close() ends open streams and does not wait on sockets that never sent a r
   assert.match(text, /: server shutting down\n\n$/)
   assert.equal(app.ticker.hub.size, 0)
 })
+
+test('close() does not wait on a stream whose client neither reads nor closes', async (t) => {
+  const { app, port } = await startApp(t)
+  const stuck = connect({ port, host: '127.0.0.1', allowHalfOpen: true })
+  t.after(() => stuck.destroy())
+  await once(stuck, 'connect')
+  stuck.write('GET /stream HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n\r\n')
+  await waitUntil(() => app.ticker.hub.size === 1, 5000, 'the stream to open')
+  stuck.pause() // reads nothing more, and never ends its side
+  await within(app.close(), 10_000, 'app.close()')
+  const ended = once(stuck, 'end')
+  stuck.resume()
+  await within(ended, 5000, 'the server to end the connection')
+})

@@ -47,22 +47,41 @@ export class LoadClient {
     this.#workers = workers
   }
 
-  /** Opens `connections` streams of `url` + `path`, spread over `workers` processes. */
-  static async start (url: string, path: string, connections: number, workers = 2, headers?: Record<string, string>, parallel = 100): Promise<LoadClient> {
+  /** Starts `workers` load-client processes, ready to open streams. */
+  static async spawn (workers = 2): Promise<LoadClient> {
     // BENCH_CLIENT_ARGS passes flags to the workers' node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
     const nodeArgs = process.env.BENCH_CLIENT_ARGS?.split(' ').filter(Boolean) ?? []
     const children = Array.from({ length: workers }, () => fork(WORKER, [], { execArgv: [...nodeArgs, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
-    const client = new LoadClient(children)
-    const opened = await Promise.all(children.map(async (child, i) => {
+    await Promise.all(children.map(async (child) => new Promise<void>((resolve) => {
+      const onMessage = (message: WorkerMessage): void => {
+        if (message.kind !== 'ready') return
+        child.off('message', onMessage)
+        resolve()
+      }
+      child.on('message', onMessage)
+    })))
+    return new LoadClient(children)
+  }
+
+  /** Spawns the workers, then opens `connections` streams of `url` + `path` over them. */
+  static async start (url: string, path: string, connections: number, workers = 2, headers?: Record<string, string>, parallel = 100): Promise<LoadClient> {
+    const client = await LoadClient.spawn(workers)
+    await client.open(url, path, connections, headers, parallel)
+    return client
+  }
+
+  /** Opens `connections` streams of `url` + `path`, spread over the workers, `parallel` connects at a time each. */
+  async open (url: string, path: string, connections: number, headers?: Record<string, string>, parallel = 100): Promise<void> {
+    const workers = this.#workers.length
+    const opened = await Promise.all(this.#workers.map(async (child, i) => {
       const count = Math.floor(connections / workers) + (i < connections % workers ? 1 : 0)
       return (await ask(child, { kind: 'open', url, path, count, parallel, ...(headers === undefined ? {} : { headers }) }, 'opened')).open
     }))
     const open = opened.reduce((a, b) => a + b, 0)
     if (open !== connections) {
-      await client.close()
+      await this.close()
       throw new Error(`only ${open} of ${connections} streams opened`)
     }
-    return client
   }
 
   /** Forgets everything counted so far (warm-up, replayed events). */

@@ -24,6 +24,7 @@ export interface WorkerReport {
 }
 
 export type WorkerMessage =
+  | { kind: 'ready' }
   | { kind: 'opened', open: number }
   | { kind: 'reset' }
   | { kind: 'report', report: WorkerReport }

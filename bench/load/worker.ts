@@ -215,3 +215,4 @@ process.on('message', (command: WorkerCommand) => {
     process.exit(1)
   })
 })
+process.send?.({ kind: 'ready' })

@@ -81,3 +81,15 @@ export function httpChunk (bytes: Buffer): Buffer {
   }
   return chunk
 }
+
+/**
+ * `parts` joined, both as they are and as one HTTP chunk, with one copy: `bytes` is a view into
+ * `chunk`. For bytes written to one stream only (a replay), where caching the chunk buys nothing.
+ */
+export function joinAsChunk (parts: readonly Buffer[]): { bytes: Buffer, chunk: Buffer } {
+  let length = 0
+  for (const part of parts) length += part.length
+  const head = Buffer.from(`${length.toString(16)}\r\n`)
+  const chunk = Buffer.concat([head, ...parts, CRLF], head.length + length + CRLF.length)
+  return { bytes: chunk.subarray(head.length, head.length + length), chunk }
+}

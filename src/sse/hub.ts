@@ -20,7 +20,7 @@ import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Bus, TickerEvent } from '../bus/index.ts'
-import { commentFrame, controlFrame, eventFrame, httpChunk, retryFrame } from './frame.ts'
+import { commentFrame, controlFrame, eventFrame, httpChunk, joinAsChunk, retryFrame } from './frame.ts'
 import { Session, type PendingFrame, type StreamFormat } from './session.ts'
 
 export interface HubOptions {
@@ -236,7 +236,11 @@ export class SseHub {
     session.pending = undefined
     session.pendingBytes = 0
     session.liveAfterSeq = plan.headSeq
-    if (parts.length > 0) this.#write(session, parts.length === 1 ? parts[0] as Buffer : Buffer.concat(parts), count)
+    if (parts.length === 1) this.#write(session, parts[0] as Buffer, count)
+    else if (parts.length > 1) {
+      const { bytes, chunk } = joinAsChunk(parts)
+      this.#write(session, bytes, count, chunk)
+    }
   }
 
   /**
@@ -376,7 +380,10 @@ export class SseHub {
     } else {
       // Went live during this window: its replay already covered the older frames.
       const newer = frames.filter((f) => f.seq > session.liveAfterSeq)
-      if (newer.length > 0) this.#write(session, Buffer.concat(newer.map((f) => f.frame)), newer.length)
+      if (newer.length > 0) {
+        const { bytes, chunk } = joinAsChunk(newer.map((f) => f.frame))
+        this.#write(session, bytes, newer.length, chunk)
+      }
     }
   }
 

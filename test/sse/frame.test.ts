@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
-import { commentFrame, controlFrame, encodeFrameText, retryFrame } from '../../src/sse/frame.ts'
+import { commentFrame, controlFrame, encodeFrameText, httpChunk, joinAsChunk, retryFrame } from '../../src/sse/frame.ts'
 import { Recorder, publish, startApp } from '../helper.ts'
 
 /** Parses bytes with the parser the `eventsource` client itself uses. */
@@ -53,4 +53,16 @@ test('payloads round-trip exactly through the real client', async (t) => {
   const got = await client.count(payloads.length)
   assert.deepEqual(got.map((e) => JSON.parse(e.data) as unknown), payloads)
   assert.equal(got.filter((e) => e.type !== 'p').length, 0)
+})
+
+test('httpChunk and joinAsChunk frame bytes as one HTTP/1.1 chunk', () => {
+  const a = Buffer.from('event: a\ndata: 1\n\n')
+  const b = Buffer.from('event: b\ndata: ' + 'x'.repeat(300) + '\n\n')
+  const both = Buffer.concat([a, b])
+  const expected = `${both.length.toString(16)}\r\n${both.toString()}\r\n`
+  assert.equal(httpChunk(both).toString(), expected)
+  assert.equal(httpChunk(both), httpChunk(both), 'built once per buffer')
+  const { bytes, chunk } = joinAsChunk([a, b])
+  assert.equal(chunk.toString(), expected)
+  assert.deepEqual(bytes, both)
 })

@@ -145,13 +145,17 @@ export class Recorder {
  */
 export class StreamTap {
   readonly ids: string[] = []
+  comments = 0
 
   private constructor () {}
 
   /** Resolves once the response head has arrived (the stream is registered with the hub). */
   static async open (t: TestContext, url: string): Promise<StreamTap> {
     const tap = new StreamTap()
-    const parser = createParser({ onEvent: (e) => { if (e.id !== undefined) tap.ids.push(e.id) } })
+    const parser = createParser({
+      onEvent: (e) => { if (e.id !== undefined) tap.ids.push(e.id) },
+      onComment: () => { tap.comments++ }
+    })
     const req = get(url, { headers: { accept: 'text/event-stream' } })
     t.after(() => req.destroy())
     const [res] = await once(req, 'response') as [IncomingMessage]

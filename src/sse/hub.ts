@@ -387,8 +387,11 @@ export class SseHub {
     }
   }
 
-  #beat (): void {
-    for (const session of this.#sessions) this.#write(session, HEARTBEAT)
+  /** Writes the heartbeat to every session, WRITES_PER_TURN per turn of the loop, like a flush. */
+  #beat (sessions: readonly Session[] = [...this.#sessions], from = 0): void {
+    const end = Math.min(sessions.length, from + WRITES_PER_TURN)
+    for (let i = from; i < end; i++) this.#write(sessions[i] as Session, HEARTBEAT)
+    if (end < sessions.length && !this.#closing) setImmediate(() => this.#beat(sessions, end))
   }
 
   /** Writes `bytes` (holding `events` event frames) to one session, then checks its backlog. */

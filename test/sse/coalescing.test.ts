@@ -49,8 +49,8 @@ test('streams that go live in the middle of bursts get every later event exactly
   for (const client of clients) assert.deepEqual((await client.count(expected.length + 1)).map((e) => e.id), [...expected, ids.at(-1)])
 })
 
-test('a flush to more streams than one loop turn writes takes turns; events and streams that come meanwhile lose nothing', async (t) => {
-  const { url, app } = await startApp(t, { ...TOPICS, sse: { maxConnectionsPerIp: 2000 } })
+test('flushes and heartbeats to more streams than one loop turn writes take turns; events and streams that come meanwhile lose nothing', async (t) => {
+  const { url, app } = await startApp(t, { ...TOPICS, sse: { maxConnectionsPerIp: 2000, heartbeatMs: 200 } })
   const hub = app.ticker.hub
   const streams = WRITES_PER_TURN * 2 + 100
   const taps: StreamTap[] = []
@@ -78,4 +78,6 @@ test('a flush to more streams than one loop turn writes takes turns; events and 
   for (const [tap, want] of expected) assert.deepEqual(await tap.count(want.length), want)
   const last = (await app.ticker.bus.publish('a', 7)).id // anything sent twice would now show before this one
   for (const [tap, want] of expected) assert.deepEqual(await tap.count(want.length + 1), [...want, last])
+  // The heartbeat, written in slices too, reaches every stream.
+  await waitUntil(() => taps.every((tap) => tap.comments > 0), 5000, 'a heartbeat on every stream')
 })

@@ -5,7 +5,7 @@
  * - Sessions that follow the same topics in the same format form a group and get identical bytes.
  *   Events are coalesced: at a flush each group's frames are joined into one HTTP chunk, built
  *   once and written to every session of the group with one socket write. An event after a quiet
- *   spell is flushed at the end of the loop turn; under a high rate flushes come at most every
+ *   spell is flushed at once (a microtask after its publisher); under a high rate flushes come at most every
  *   `flushIntervalMs`, so syscalls per session fall as the rate rises. A flush writes a bounded
  *   number of sessions per loop turn, so publishes and new streams are served in between.
  * - One heartbeat timer for all sessions.
@@ -35,9 +35,9 @@ export interface HubOptions {
   readonly maxConnections: number
   readonly maxConnectionsPerIp: number
   /**
-   * The shortest time between two flushes, in ms. An event after a quiet spell is written at
-   * the end of the current event-loop turn; under a high rate, events wait (at most this long)
-   * and go out together. 0: every turn.
+   * The shortest time between two flushes, in ms. An event after a quiet spell is written as
+   * soon as the code that published it is done (a microtask); under a high rate, events wait (at
+   * most this long) and go out together. 0: never wait.
    */
   readonly flushIntervalMs: number
   /** Frames for `format: 'html'` sessions; without it, such sessions get JSON frames. */
@@ -294,7 +294,7 @@ export class SseHub {
   }
 
   /**
-   * At most one flush per interval: an event after a quiet spell goes out at once (next turn);
+   * At most one flush per interval: an event after a quiet spell goes out at once;
    * under a high rate, events gather until the interval since the last flush is over. While a
    * flush is still writing, the next window waits for it (so each stream gets windows in order).
    */
@@ -309,7 +309,10 @@ export class SseHub {
     this.#flushScheduled = true
     const wait = Math.max(this.#lastFlushAt + this.#options.flushIntervalMs, this.#pauseUntil) - performance.now()
     if (wait > 1) setTimeout(this.#flush, wait)
-    else setImmediate(this.#flush)
+    else if (wait > 0) setImmediate(this.#flush)
+    // After a quiet spell: once the code that published is done (events published in one go
+    // still go out together), and before the publisher's own reply is sent.
+    else queueMicrotask(this.#flush)
   }
 
   /**

@@ -58,8 +58,8 @@ test('flushes and heartbeats to more streams than one loop turn writes take turn
     taps.push(...await Promise.all(Array.from({ length: Math.min(100, streams - i) }, async () => StreamTap.open(t, `${url}/topics/a/stream`))))
   }
   await waitUntil(() => hub.size === streams, 5000, 'every stream registered')
-  const ids = [(await app.ticker.bus.publish('a', 0)).id]
   const before = hub.stats().eventsDelivered
+  const ids = [(await app.ticker.bus.publish('a', 0)).id]
   for (let turn = 0; turn < 100 && hub.stats().eventsDelivered === before; turn++) await nextTurn()
   const firstTurn = hub.stats().eventsDelivered - before
   assert.ok(firstTurn > 0 && firstTurn < streams, `first turn wrote ${firstTurn} of ${streams} streams`)

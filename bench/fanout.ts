@@ -1,6 +1,6 @@
 /**
  * Fan-out: N subscribers × R events/s of 200-byte payloads, for Ticker and the baselines, in
- * alternating rounds (A B A B) on the same machine; the medians and their ratios go to
+ * rounds on the same machine (A B C, then C B A, ...); the medians and their ratios go to
  * docs/BENCHMARKS.md.
  *
  *     npx tsx bench/fanout.ts                          # 1,000 × 50/s, 5,000 × 20/s, 5,000 × 50/s, every server
@@ -12,7 +12,7 @@ import { runFanout, type Run, type Scenario } from './lib/run.ts'
 import { defaultServers } from './servers/index.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2)
 const NAMES = process.env.BENCH_SERVERS?.split(',') ?? defaultServers()
 const scenarioArgs = process.argv.slice(2).map((a) => /^(\d+)x(\d+)$/.exec(a)).filter((m) => m !== null)
@@ -27,7 +27,8 @@ async function main (): Promise<void> {
   for (const scenario of SCENARIOS) {
     const runs: Run[] = []
     for (let round = 0; round < ROUNDS; round++) {
-      for (const name of NAMES) {
+      // A B C, then C B A: no server is always the first (or last) of a round.
+      for (const name of round % 2 === 0 ? NAMES : [...NAMES].reverse()) {
         const run = await runFanout(name, scenario, SECONDS, WORKERS)
         runs.push(run)
         console.log(`${scenario.subscribers}×${scenario.rate}/s ${name} round ${round + 1}: ${fmt(run.deliveriesPerS)} deliveries/s, p99 ${fmt(run.p99Ms, 1)} ms, missing ${run.missing}, dup ${run.duplicates}, server CPU ${fmt(run.serverCpuPct)} %, client CPU ${fmt(run.clientCpuPct)} %`)
@@ -46,7 +47,7 @@ async function main (): Promise<void> {
   writeSection('fanout', [
     '## Fan-out',
     '',
-    `\`npx tsx bench/fanout.ts\` · ${machine()} · ${SECONDS} s per run after a 1 s warm-up, ${ROUNDS} alternating rounds per server (medians shown), ${WORKERS} load-client processes parsing every event, 200-byte payloads published over HTTP. Server and load client share the machine. Latency is publish → parsed by the client. "Ticker ÷ it" is Ticker's deliveries/s over that server's.`,
+    `\`npx tsx bench/fanout.ts\` · ${machine()} · ${SECONDS} s per run after a 1 s warm-up, ${ROUNDS} rounds per server, the order reversed every other round (medians shown), ${WORKERS} load-client processes parsing every event, 200-byte payloads published over HTTP. Server and load client share the machine. Latency is publish → parsed by the client. "Ticker ÷ it" is Ticker's deliveries/s over that server's.`,
     '',
     ...sections.flatMap((s) => [s, ''])
   ].join('\n'))

@@ -21,6 +21,7 @@ import { performance } from 'node:perf_hooks'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Bus, TickerEvent } from '../bus/index.ts'
 import { commentFrame, controlFrame, eventFrame, httpChunk, joinAsChunk, retryFrame } from './frame.ts'
+import { Groups, type Group } from './groups.ts'
 import { Session, type PendingFrame, type StreamFormat } from './session.ts'
 
 export interface HubOptions {
@@ -81,18 +82,6 @@ function lastOfEachTopic (events: readonly TickerEvent[]): TickerEvent[] {
   return [...last.values()].sort((a, b) => a.seq - b.seq)
 }
 
-/** Sessions with the same topics and format: they receive identical bytes. */
-interface Group {
-  readonly key: string
-  readonly format: StreamFormat
-  readonly topics: readonly string[]
-  readonly sessions: Set<Session>
-  /** Frames of the current flush window, in bus order. */
-  frames: PendingFrame[]
-}
-
-const groupKey = (topics: readonly string[], format: StreamFormat): string => `${format}|${[...topics].sort().join(',')}`
-
 /** Window size that triggers a flush before the loop turns (bounds memory and batch size in bursts). */
 const FLUSH_AT_BYTES = 256 * 1024
 
@@ -119,8 +108,7 @@ export class SseHub {
   readonly #options: HubOptions
   readonly #retry: Buffer
   readonly #sessions = new Set<Session>()
-  readonly #groups = new Map<string, Group>()
-  readonly #groupsByTopic = new Map<string, Set<Group>>()
+  readonly #groups = new Groups()
   /** Groups with frames waiting for the next flush. */
   #dirty: Group[] = []
   /** Bytes waiting in the window; past FLUSH_AT_BYTES the window is written at once. */
@@ -169,9 +157,7 @@ export class SseHub {
 
   /** Sessions following `topic` now. */
   subscribers (topic: string): number {
-    let count = 0
-    for (const group of this.#groupsByTopic.get(topic) ?? []) count += group.sessions.size
-    return count
+    return this.#groups.subscribers(topic)
   }
 
   /** A snapshot of the hub's counters. */
@@ -277,7 +263,7 @@ export class SseHub {
   }
 
   #fanOut (event: TickerEvent): void {
-    const groups = this.#groupsByTopic.get(event.topic)
+    const groups = this.#groups.following(event.topic)
     if (groups === undefined) return
     let json: Buffer | undefined
     let html: Buffer | undefined
@@ -421,18 +407,7 @@ export class SseHub {
   #add (session: Session): void {
     this.#sessions.add(session)
     this.#perIp.set(session.ip, (this.#perIp.get(session.ip) ?? 0) + 1)
-    const key = groupKey(session.topics, session.format)
-    let group = this.#groups.get(key)
-    if (group === undefined) {
-      group = { key, format: session.format, topics: session.topics, sessions: new Set(), frames: [] }
-      this.#groups.set(key, group)
-      for (const topic of session.topics) {
-        let groups = this.#groupsByTopic.get(topic)
-        if (groups === undefined) this.#groupsByTopic.set(topic, (groups = new Set()))
-        groups.add(group)
-      }
-    }
-    group.sessions.add(session)
+    this.#groups.add(session)
   }
 
   /** Forgets a session; idempotent, so the 'close' that follows a drop changes nothing. */
@@ -445,15 +420,6 @@ export class SseHub {
     const count = (this.#perIp.get(session.ip) ?? 1) - 1
     if (count === 0) this.#perIp.delete(session.ip)
     else this.#perIp.set(session.ip, count)
-    const group = this.#groups.get(groupKey(session.topics, session.format))
-    if (group === undefined) return
-    group.sessions.delete(session)
-    if (group.sessions.size > 0) return
-    this.#groups.delete(group.key)
-    for (const topic of group.topics) {
-      const groups = this.#groupsByTopic.get(topic)
-      groups?.delete(group)
-      if (groups?.size === 0) this.#groupsByTopic.delete(topic)
-    }
+    this.#groups.remove(session)
   }
 }

@@ -1,0 +1,63 @@
+/**
+ * Sessions grouped by what they receive: those that follow the same topics in the same format
+ * get identical bytes, so the hub builds each flush once per group, not once per session.
+ */
+import type { PendingFrame, Session, StreamFormat } from './session.ts'
+
+/** Sessions with the same topics and format. */
+export interface Group {
+  readonly key: string
+  readonly format: StreamFormat
+  readonly topics: readonly string[]
+  readonly sessions: Set<Session>
+  /** Frames of the current flush window, in bus order (filled by the hub). */
+  frames: PendingFrame[]
+}
+
+const groupKey = (topics: readonly string[], format: StreamFormat): string => `${format}|${[...topics].sort().join(',')}`
+
+export class Groups {
+  readonly #byKey = new Map<string, Group>()
+  readonly #byTopic = new Map<string, Set<Group>>()
+
+  /** The groups with a session following `topic`. */
+  following (topic: string): ReadonlySet<Group> | undefined {
+    return this.#byTopic.get(topic)
+  }
+
+  /** Sessions following `topic` now. */
+  subscribers (topic: string): number {
+    let count = 0
+    for (const group of this.#byTopic.get(topic) ?? []) count += group.sessions.size
+    return count
+  }
+
+  add (session: Session): void {
+    const key = groupKey(session.topics, session.format)
+    let group = this.#byKey.get(key)
+    if (group === undefined) {
+      group = { key, format: session.format, topics: session.topics, sessions: new Set(), frames: [] }
+      this.#byKey.set(key, group)
+      for (const topic of session.topics) {
+        let groups = this.#byTopic.get(topic)
+        if (groups === undefined) this.#byTopic.set(topic, (groups = new Set()))
+        groups.add(group)
+      }
+    }
+    group.sessions.add(session)
+  }
+
+  /** Takes `session` out of its group, and the group out when it is empty. */
+  remove (session: Session): void {
+    const group = this.#byKey.get(groupKey(session.topics, session.format))
+    if (group === undefined) return
+    group.sessions.delete(session)
+    if (group.sessions.size > 0) return
+    this.#byKey.delete(group.key)
+    for (const topic of group.topics) {
+      const groups = this.#byTopic.get(topic)
+      groups?.delete(group)
+      if (groups?.size === 0) this.#byTopic.delete(topic)
+    }
+  }
+}

@@ -2,12 +2,10 @@
  * The SSE hub: every open stream, and the one path by which bus events reach them.
  *
  * - One bus subscription for the whole hub; each event is encoded once (frame.ts).
- * - Sessions that follow the same topics in the same format form a group and get identical bytes.
- *   Events are coalesced: at a flush each group's frames are joined into one HTTP chunk, built
- *   once and written to every session of the group with one socket write. An event after a quiet
- *   spell is flushed at once (a microtask after its publisher); under a high rate flushes come at most every
- *   `flushIntervalMs`, so syscalls per session fall as the rate rises. A flush writes a bounded
- *   number of sessions per loop turn, so publishes and new streams are served in between.
+ * - Sessions that follow the same topics in the same format form a group (groups.ts) and get
+ *   identical bytes. Events are coalesced: at a flush each group's frames are joined into one
+ *   HTTP chunk, built once and written to every session of the group with one socket write.
+ *   When flushes happen, and in what slices, is flusher.ts; what each session gets is here.
  * - One heartbeat timer for all sessions.
  * - A session whose unsent bytes pass `maxQueuedBytes` is disconnected: the server never buffers
  *   without bound for a slow reader.
@@ -17,11 +15,11 @@
  */
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import { performance } from 'node:perf_hooks'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Bus, TickerEvent } from '../bus/index.ts'
 import { commentFrame, controlFrame, eventFrame, httpChunk, joinAsChunk, retryFrame } from './frame.ts'
-import { Groups, type Group } from './groups.ts'
+import { Flusher, WRITES_PER_TURN, type Batch } from './flusher.ts'
+import { Groups } from './groups.ts'
 import { Session, type PendingFrame, type StreamFormat } from './session.ts'
 
 export interface HubOptions {
@@ -82,25 +80,6 @@ function lastOfEachTopic (events: readonly TickerEvent[]): TickerEvent[] {
   return [...last.values()].sort((a, b) => a.seq - b.seq)
 }
 
-/** Window size that triggers a flush before the loop turns (bounds memory and batch size in bursts). */
-const FLUSH_AT_BYTES = 256 * 1024
-
-/**
- * Sessions written per turn of the event loop during a flush. A write to a socket costs a few
- * microseconds (it is a syscall), so this bounds a slice to a few milliseconds.
- */
-export const WRITES_PER_TURN = 512
-
-/** One group's window of frames being written: the same bytes for each of its sessions. */
-interface Batch {
-  readonly frames: readonly PendingFrame[]
-  readonly bytes: Buffer
-  /** `bytes` as an HTTP chunk, made when the first session that can take it is reached. */
-  chunk: Buffer | undefined
-  /** The group's sessions when the flush started. */
-  readonly sessions: readonly Session[]
-}
-
 const HEARTBEAT = commentFrame('heartbeat')
 const SHUTDOWN = commentFrame('server shutting down')
 
@@ -109,21 +88,7 @@ export class SseHub {
   readonly #retry: Buffer
   readonly #sessions = new Set<Session>()
   readonly #groups = new Groups()
-  /** Groups with frames waiting for the next flush. */
-  #dirty: Group[] = []
-  /** Bytes waiting in the window; past FLUSH_AT_BYTES the window is written at once. */
-  #windowBytes = 0
-  #flushScheduled = false
-  #lastFlushAt = 0
-  /** No flush before this time (performance.now()): the pause after a flush that fell behind. */
-  #pauseUntil = 0
-  /** The flush being written, and how far it got. */
-  #writing: { readonly batches: readonly Batch[], batch: number, session: number } | undefined
-  readonly #flush = (): void => {
-    this.#flushScheduled = false
-    if (this.#writing === undefined) this.#flushWindow()
-  }
-
+  readonly #flusher: Flusher
   readonly #perIp = new Map<string, number>()
   /** Connections of streams ended by close(), until they close. */
   readonly #ending = new Set<Socket>()
@@ -145,6 +110,7 @@ export class SseHub {
   constructor (options: HubOptions) {
     this.#options = options
     this.#retry = retryFrame(options.retryMs)
+    this.#flusher = new Flusher(options.flushIntervalMs, (batch, session) => this.#deliver(batch, session))
     this.#unsubscribe = options.bus.subscribe((event) => this.#fanOut(event))
     this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs).unref()
   }
@@ -272,89 +238,12 @@ export class SseHub {
       const frame = group.format === 'html'
         ? (html ??= this.#frame(event, 'html'))
         : (json ??= eventFrame(event))
-      if (group.frames.length === 0) this.#dirty.push(group)
-      group.frames.push({ seq: event.seq, frame })
-      this.#windowBytes += frame.length
+      this.#flusher.add(group, { seq: event.seq, frame })
     }
-    this.#scheduleFlush()
+    this.#flusher.schedule()
   }
 
-  /**
-   * At most one flush per interval: an event after a quiet spell goes out at once;
-   * under a high rate, events gather until the interval since the last flush is over. While a
-   * flush is still writing, the next window waits for it (so each stream gets windows in order).
-   */
-  #scheduleFlush (): void {
-    if (this.#writing !== undefined || this.#dirty.length === 0) return
-    // A burst published without yielding (a tight loop) is written out in bounded batches.
-    if (this.#windowBytes > FLUSH_AT_BYTES) {
-      this.#flushWindow()
-      return
-    }
-    if (this.#flushScheduled) return
-    this.#flushScheduled = true
-    const wait = Math.max(this.#lastFlushAt + this.#options.flushIntervalMs, this.#pauseUntil) - performance.now()
-    if (wait > 1) setTimeout(this.#flush, wait)
-    else if (wait > 0) setImmediate(this.#flush)
-    // After a quiet spell: once the code that published is done (events published in one go
-    // still go out together), and before the publisher's own reply is sent.
-    else queueMicrotask(this.#flush)
-  }
-
-  /**
-   * Starts writing the window: one buffer and one HTTP chunk per group, shared by its sessions.
-   * Sessions are taken as they are now; one that registers later asks the bus for its replay
-   * after these events were published, so its plan covers them.
-   */
-  #flushWindow (): void {
-    this.#lastFlushAt = performance.now()
-    const dirty = this.#dirty
-    this.#dirty = []
-    this.#windowBytes = 0
-    const batches: Batch[] = []
-    for (const group of dirty) {
-      const frames = group.frames
-      group.frames = []
-      const first = frames[0]
-      if (first === undefined || group.sessions.size === 0) continue
-      const bytes = frames.length === 1 ? first.frame : Buffer.concat(frames.map((f) => f.frame))
-      batches.push({ frames, bytes, chunk: undefined, sessions: [...group.sessions] })
-    }
-    if (batches.length === 0) return
-    this.#writing = { batches, batch: 0, session: 0 }
-    this.#writeSlice()
-  }
-
-  /**
-   * Writes the flush in progress, at most WRITES_PER_TURN sessions per turn of the event loop:
-   * with thousands of streams, a flush must not hold the loop for long, or publishes (and new
-   * streams) wait behind it. Events published meanwhile gather for the next window.
-   */
-  readonly #writeSlice = (): void => {
-    const writing = this.#writing
-    if (writing === undefined) return
-    let budget = WRITES_PER_TURN
-    for (; writing.batch < writing.batches.length; writing.batch++, writing.session = 0) {
-      const batch = writing.batches[writing.batch] as Batch
-      while (writing.session < batch.sessions.length) {
-        if (budget-- === 0) {
-          setImmediate(this.#writeSlice)
-          return
-        }
-        this.#deliver(batch, batch.sessions[writing.session++] as Session)
-      }
-    }
-    this.#writing = undefined
-    // Events that arrived while this flush was writing mean the rate is more than flushes of
-    // this size can follow one by one: pause as long as the flush took, so writing takes at
-    // most about half the time and batches grow instead (fewer syscalls per event on both ends).
-    if (this.#dirty.length > 0) {
-      const now = performance.now()
-      this.#pauseUntil = now + (now - this.#lastFlushAt)
-    }
-    this.#scheduleFlush()
-  }
-
+  /** What one session gets of a flushed batch: held back during its replay, or what the replay did not cover. */
   #deliver (batch: Batch, session: Session): void {
     const { frames, bytes } = batch
     const first = frames[0] as PendingFrame

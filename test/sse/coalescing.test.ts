@@ -5,7 +5,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { WRITES_PER_TURN } from '../../src/sse/hub.ts'
+import { WRITES_PER_TURN } from '../../src/sse/flusher.ts'
 import { Recorder, StreamTap, startApp, waitUntil } from '../helper.ts'
 
 const TOPICS = { topics: { a: {}, b: {}, c: {} } }

@@ -76,7 +76,7 @@ const chunks = new WeakMap<Buffer, Buffer>()
 export function httpChunk (bytes: Buffer): Buffer {
   let chunk = chunks.get(bytes)
   if (chunk === undefined) {
-    chunk = Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`), bytes, CRLF])
+    chunk = joinAsChunk([bytes]).chunk
     chunks.set(bytes, chunk)
   }
   return chunk

@@ -45,20 +45,19 @@ function endOnEnd (this: Socket): void {
 }
 
 /**
- * Frees the request parser of `socket` (whose response head is sent). Returns whether it did;
- * false leaves the connection exactly as Node set it up.
+ * Frees the request parser of `socket` (whose response head is sent), or, where Node's internals
+ * are not as expected, leaves the connection exactly as Node set it up.
  */
-export function releaseParser (socket: Socket, req: IncomingMessage | null): boolean {
+export function releaseParser (socket: Socket, req: IncomingMessage | null): void {
   const parser: unknown = Reflect.get(socket, 'parser')
-  if (freeParser === undefined || parser === null || parser === undefined) return false
+  if (freeParser === undefined || parser === null || parser === undefined) return
   const onData = listenerNamed(socket, 'data', 'bound socketOnData')
   const onEnd = listenerNamed(socket, 'end', 'bound socketOnEnd')
-  if (onData === undefined || onEnd === undefined) return false
+  if (onData === undefined || onEnd === undefined) return
   // Node's own handlers would feed the parser (which may serve another connection by then).
   socket.removeListener('data', onData)
   socket.removeListener('end', onEnd)
   freeParser(parser, req, socket) // stops it reading the socket, returns it to Node's pool
   socket.on('data', dropBytes)
   socket.on('end', endOnEnd)
-  return true
 }

@@ -45,12 +45,21 @@ function endOnEnd (this: Socket): void {
 }
 
 /**
- * Frees the request parser of `socket` (whose response head is sent), or, where Node's internals
- * are not as expected, leaves the connection exactly as Node set it up.
+ * Frees the request parser of `socket` (whose response head is sent) once the parser is done with
+ * this turn of the event loop, or, where Node's internals are not as expected, leaves the
+ * connection exactly as Node set it up.
+ *
+ * Not at once: a handler can get here from inside the parser's own callback for this request
+ * (hooks that all finish synchronously). llhttp would then go on to complete the message and put
+ * the connection back on the server's list with no socket, where server.close() trips over it.
  */
 export function releaseParser (socket: Socket, req: IncomingMessage | null): void {
+  if (freeParser !== undefined) setImmediate(release, socket, req)
+}
+
+function release (socket: Socket, req: IncomingMessage | null): void {
   const parser: unknown = Reflect.get(socket, 'parser')
-  if (freeParser === undefined || parser === null || parser === undefined) return
+  if (freeParser === undefined || socket.destroyed || parser === null || parser === undefined) return
   const onData = listenerNamed(socket, 'data', 'bound socketOnData')
   const onEnd = listenerNamed(socket, 'end', 'bound socketOnEnd')
   if (onData === undefined || onEnd === undefined) return

@@ -62,3 +62,19 @@ test("a client's half-close ends the connection and the stream", async (t) => {
   await waitUntil(() => app.ticker.hub.size === 0, 5000, 'the stream to be forgotten')
   assert.equal(app.ticker.hub.stats().closed.client, 1)
 })
+
+test('a stream that is the second request of its connection gives up the parser cleanly; the server still closes', async (t) => {
+  const { app, port } = await startApp(t, TOPICS)
+  const serverSockets: Socket[] = []
+  app.server.on('connection', (socket: Socket) => serverSockets.push(socket))
+  const { socket, text } = await rawStream(t, port, 'GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n')
+  // Every hook on a stream route finishes synchronously, so its head goes out while Node's
+  // parser is still in its callback for the request: releasing the parser there left the
+  // connection on the server's list without a socket, and server.close() threw on it.
+  socket.write(GET_STREAM)
+  await waitUntil(() => text().includes('text/event-stream'), 5000, 'the stream head')
+  await waitUntil(() => app.ticker.hub.size === 1, 5000, 'the stream to register')
+  assert.equal(serverSockets.length, 1)
+  await waitUntil(() => Reflect.get(serverSockets[0] as Socket, 'parser') === null, 5000, 'the parser to be released')
+  assert.doesNotThrow(() => app.server.closeIdleConnections())
+})

@@ -4,8 +4,8 @@
  */
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
-import helmet from '@fastify/helmet'
 import fastifyStatic from '@fastify/static'
+import helmet from 'helmet'
 import view from '@fastify/view'
 import type { Eta } from 'eta'
 
@@ -27,15 +27,35 @@ export function contentSecurityPolicy (frameAncestors: readonly string[]): strin
   ].join('; ')
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * `false`: the route's replies go without the document headers (CSP, HSTS, frame options,
+     * ...): event streams, where they mean nothing and would be held per connection, and the
+     * publish endpoint, where they would cost every event time before its fan-out.
+     */
+    securityHeaders?: boolean
+  }
+}
+
 export async function registerWeb (app: FastifyInstance, eta: Eta): Promise<void> {
-  await app.register(helmet, {
+  // Helmet's middleware, built once. (@fastify/helmet builds it again on every request: ≈0.1 ms
+  // each, measured on the publish path; see docs/BENCHMARKS.md.)
+  const documentHeaders = helmet({
     // Set by hand below, so embed pages can widen frame-ancestors.
     contentSecurityPolicy: false,
     // Streams are read cross-origin by allow-listed sites (CORS decides); CORP would get in the way.
     crossOriginResourcePolicy: false
   })
   const csp = contentSecurityPolicy([])
-  app.addHook('onRequest', async (_request, reply) => { reply.header('content-security-policy', csp) })
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.routeOptions.config.securityHeaders === false) {
+      done()
+      return
+    }
+    reply.header('content-security-policy', csp)
+    documentHeaders(request.raw, reply.raw, () => { done() })
+  })
 
   await app.register(view, { engine: { eta }, root: VIEWS_DIR })
   await app.register(fastifyStatic, {

@@ -50,7 +50,7 @@ const isStreamHeader = (name: string): boolean => name.startsWith('access-contro
  * The headers a stream keeps from those set on its reply (hijacked replies skip Fastify's send
  * path, so they are copied by hand). Page headers (CSP, HSTS, ...) mean nothing on an event
  * stream, and the sent head is held in memory for as long as the stream lives, so they go:
- * also those plugins such as helmet set on the raw response.
+ * also any a plugin set on the raw response.
  */
 function streamHeaders (reply: FastifyReply): Record<string, string | number | string[] | undefined> {
   const kept: Record<string, string | number | string[] | undefined> = {}
@@ -115,9 +115,9 @@ export default async function streamRoutes (app: FastifyInstance, { hub, access,
     })
   }
 
-  // Helmet's headers are for documents; on a stream they would only be stored per connection
-  // (a response with headers set before writeHead keeps each as a [name, value] pair for its life).
-  const options = { helmet: false } as const
+  // The document headers mean nothing on a stream; they would only be stored per connection (a
+  // response with headers set before writeHead keeps each as a [name, value] pair for its life).
+  const options = { config: { securityHeaders: false } }
 
   app.get<{ Querystring: StreamQuery }>('/stream', options, async (request, reply) => {
     const named = topicsFromQuery(request.query)

@@ -2,10 +2,10 @@
  * Tokens: the publish token (POST) and the subscriber token (private topics).
  * Compared in constant time; neither is ever logged (see the request serializer in app.ts).
  */
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { hash, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 
-const digest = (value: string): Buffer => createHash('sha256').update(value).digest()
+const digest = (value: string): Buffer => hash('sha256', value, 'buffer')
 
 /**
  * Digests of the configured tokens (publish, subscribe, metrics: a handful), made once: hashing

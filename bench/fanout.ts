@@ -25,23 +25,32 @@ const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toLocaleS
 async function main (): Promise<void> {
   const sections: string[] = []
   for (const scenario of SCENARIOS) {
-    const runs: Run[] = []
+    const runs: Array<Run & { round: number }> = []
     for (let round = 0; round < ROUNDS; round++) {
       // A B C, then C B A: no server is always the first (or last) of a round.
       for (const name of round % 2 === 0 ? NAMES : [...NAMES].reverse()) {
         const run = await runFanout(name, scenario, SECONDS, WORKERS)
-        runs.push(run)
+        runs.push({ ...run, round })
         console.log(`${scenario.subscribers}×${scenario.rate}/s ${name} round ${round + 1}: ${fmt(run.deliveriesPerS)} deliveries/s, p99 ${fmt(run.p99Ms, 1)} ms, missing ${run.missing}, dup ${run.duplicates}, server CPU ${fmt(run.serverCpuPct)} %, client CPU ${fmt(run.clientCpuPct)} %`)
       }
     }
     const by = (name: string, key: keyof Run): number => median(runs.filter((r) => r.server === name).map((r) => Number(r[key])))
     const ticker = by('ticker', 'deliveriesPerS')
+    // Runs next to each other share the machine's mood: the p99 ratio within each round, then
+    // the median of those, is steadier than the ratio of the medians.
+    const p99Of = (name: string, round: number): number => runs.find((r) => r.server === name && r.round === round)?.p99Ms ?? NaN
+    const paired = NAMES.filter((name) => name !== 'ticker').map((name) => {
+      const ratios = Array.from({ length: ROUNDS }, (_, round) => p99Of('ticker', round) / p99Of(name, round))
+      return `${name} ${fmt(median(ratios), 2)}× (${ratios.map((r) => fmt(r, 2)).join(', ')})`
+    })
     sections.push([
       `### ${fmt(scenario.subscribers)} subscribers × ${scenario.rate} events/s`,
       '',
       '| server | deliveries/s | Ticker ÷ it | p50 | p95 | p99 | max | missing | duplicated | server CPU | client CPU |',
       '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-      ...NAMES.map((name) => `| ${name} | ${fmt(by(name, 'deliveriesPerS'))} | ${fmt(ticker / by(name, 'deliveriesPerS'), 2)}× | ${fmt(by(name, 'p50Ms'), 1)} ms | ${fmt(by(name, 'p95Ms'), 1)} ms | ${fmt(by(name, 'p99Ms'), 1)} ms | ${fmt(by(name, 'maxMs'), 1)} ms | ${fmt(by(name, 'missing'))} | ${fmt(by(name, 'duplicates'))} | ${fmt(by(name, 'serverCpuPct'))} % | ${fmt(by(name, 'clientCpuPct'))} % |`)
+      ...NAMES.map((name) => `| ${name} | ${fmt(by(name, 'deliveriesPerS'))} | ${fmt(ticker / by(name, 'deliveriesPerS'), 2)}× | ${fmt(by(name, 'p50Ms'), 1)} ms | ${fmt(by(name, 'p95Ms'), 1)} ms | ${fmt(by(name, 'p99Ms'), 1)} ms | ${fmt(by(name, 'maxMs'), 1)} ms | ${fmt(by(name, 'missing'))} | ${fmt(by(name, 'duplicates'))} | ${fmt(by(name, 'serverCpuPct'))} % | ${fmt(by(name, 'clientCpuPct'))} % |`),
+      '',
+      `Ticker's p99 ÷ theirs, paired by round (median, then each round): ${paired.join('; ')}.`
     ].join('\n'))
   }
   writeSection('fanout', [

@@ -72,15 +72,23 @@ export const SERVERS: Record<string, (options?: ServerOptions) => Promise<BenchS
   naive: async () => nodeBaseline('naive', 'bench/servers/naive-fastify.ts'),
   'better-sse': async () => nodeBaseline('better-sse', 'bench/servers/better-sse.ts'),
   'fastify-sse-v2': async () => nodeBaseline('fastify-sse-v2', 'bench/servers/fastify-sse-v2.ts'),
+  // A reference, not a peer (see the file); only when named in BENCH_SERVERS.
+  'node-floor': async () => nodeBaseline('node-floor', 'bench/servers/node-floor.ts'),
   async nchan () {
     const started = await startNchan()
     return wrap('nchan', started, '/stream', async (data) => post(`${started.url}/pub`, data))
   }
 }
 
-/** Every server, nchan only where nginx and the module are installed. Ticker first. */
+/** Servers measured only when BENCH_SERVERS names them. */
+const REFERENCES = new Set(['node-floor'])
+
+/**
+ * What a bench compares unless BENCH_SERVERS says otherwise: Ticker first, then its peers, nchan
+ * only where nginx and the module are installed.
+ */
 export function defaultServers (): string[] {
-  const names = Object.keys(SERVERS)
+  const names = Object.keys(SERVERS).filter((n) => !REFERENCES.has(n))
   if (nchanAvailable()) return names
   console.warn('nchan is not installed (apt-get install nginx-light libnginx-mod-nchan): comparing without it')
   return names.filter((n) => n !== 'nchan')

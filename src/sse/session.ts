@@ -67,6 +67,7 @@ export class Session {
 
   /** Bytes written but not yet taken by the peer (plus any held back during replay). */
   get queuedBytes (): number {
-    return (this.socket?.writableLength ?? 0) + this.res.writableLength + this.pendingBytes
+    // The response's count includes its socket's: bytes written to either are counted once.
+    return this.res.writableLength + this.pendingBytes
   }
 }

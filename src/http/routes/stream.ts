@@ -50,7 +50,7 @@ const isStreamHeader = (name: string): boolean => name.startsWith('access-contro
  * The headers a stream keeps from those set on its reply (hijacked replies skip Fastify's send
  * path, so they are copied by hand). Page headers (CSP, HSTS, ...) mean nothing on an event
  * stream, and the sent head is held in memory for as long as the stream lives, so they go:
- * also any a plugin set on the raw response.
+ * also any that a plugin set on the raw response.
  */
 function streamHeaders (reply: FastifyReply): Record<string, string | number | string[] | undefined> {
   const kept: Record<string, string | number | string[] | undefined> = {}

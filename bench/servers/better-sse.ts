@@ -6,6 +6,7 @@
  */
 import { createServer } from 'node:http'
 import { createChannel, createSession } from 'better-sse'
+import { serve } from './serve.ts'
 
 const channel = createChannel()
 let id = 0
@@ -31,8 +32,4 @@ const server = createServer((req, res) => {
   res.end()
 })
 
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  const address = server.address()
-  if (address !== null && typeof address === 'object') console.log(`listening http://127.0.0.1:${address.port}`)
-})
-process.on('SIGTERM', () => process.exit(0))
+serve(server)

@@ -8,6 +8,7 @@
  */
 import { createServer } from 'node:http'
 import type { Socket } from 'node:net'
+import { serve } from './serve.ts'
 
 const sockets = new Set<Socket>()
 let id = 0
@@ -39,8 +40,4 @@ const server = createServer((req, res) => {
   res.end()
 })
 
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  const address = server.address()
-  if (address !== null && typeof address === 'object') console.log(`listening http://127.0.0.1:${address.port}`)
-})
-process.on('SIGTERM', () => process.exit(0))
+serve(server)

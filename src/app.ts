@@ -95,7 +95,6 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     heartbeatMs: config.sse.heartbeatMs,
     maxQueuedBytes: config.sse.maxQueuedBytes,
     flushIntervalMs: config.sse.flushIntervalMs,
-    writeSliceMs: config.sse.writeSliceMs,
     maxConnections: config.sse.maxConnections,
     maxConnectionsPerIp: config.sse.maxConnectionsPerIp,
     htmlFrame: (event) => tiles.htmlFrame(event)

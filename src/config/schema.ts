@@ -154,8 +154,7 @@ export const ConfigSchema = Type.Object({
     maxConnections: PositiveInt(1_000_000),
     maxConnectionsPerIp: PositiveInt(1_000_000),
     maxQueuedBytes: PositiveInt(1024 * 1024 * 1024),
-    flushIntervalMs: Type.Integer({ minimum: 0, maximum: 1000 }),
-    writeSliceMs: Type.Integer({ minimum: 0, maximum: 1000 })
+    flushIntervalMs: Type.Integer({ minimum: 0, maximum: 1000 })
   }, { additionalProperties: false }),
   api: Type.Object({
     historyLimit: PositiveInt(100_000)

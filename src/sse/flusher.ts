@@ -7,9 +7,9 @@
  * - After a quiet spell an event is flushed at once: in a microtask, so events published in one
  *   go still go out together, and before the publisher's own HTTP reply.
  * - Under a high rate, flushes come at most every `intervalMs`; events wait and go out together.
- * - A flush writes for at most `sliceMs` per turn of the event loop (a Slice), so publishes, new
- *   streams and pages are served in between; the next window waits until the flush is done, so
- *   each session gets windows in order.
+ * - A flush writes at most WRITES_PER_TURN sessions per turn of the event loop, so publishes and
+ *   new streams are served in between; the next window waits until the flush is done, so each
+ *   session gets windows in order.
  * - If events piled up while a flush was writing, the next flush waits as long as that one took:
  *   writing takes at most about half the time, and batches grow instead (fewer syscalls per event
  *   on both ends).
@@ -21,29 +21,11 @@ import type { PendingFrame, Session } from './session.ts'
 /** Window size that triggers a flush at once (bounds memory and batch size in bursts). */
 const FLUSH_AT_BYTES = 256 * 1024
 
-/** Writes between two looks at the clock in a Slice (a write costs a few microseconds). */
-const WRITES_PER_CLOCK_CHECK = 32
-
 /**
- * One turn's share of a long run of socket writes (a flush or a heartbeat to thousands of
- * streams): it ends once `ms` have passed, and the rest waits for the next turn of the loop.
- * Bounded by time, not by count: cutting a flush short costs the streams after the cut a turn of
- * the loop (and the publisher's reply, which goes out in between), so a flush that fits in the
- * time is written whole.
+ * Sessions written per turn of the event loop. A write to a socket costs a few microseconds (it
+ * is a syscall), so this bounds a slice to a few milliseconds.
  */
-export class Slice {
-  readonly #end: number
-  #writes = 0
-
-  constructor (ms: number) {
-    this.#end = performance.now() + ms
-  }
-
-  /** Counts a write about to be made; false if the slice is over and it must wait for the next turn. */
-  take (): boolean {
-    return ++this.#writes % WRITES_PER_CLOCK_CHECK !== 0 || performance.now() < this.#end
-  }
-}
+export const WRITES_PER_TURN = 512
 
 /** One group's window of frames being written: the same bytes for each of its sessions. */
 export interface Batch {
@@ -59,7 +41,6 @@ export type Deliver = (batch: Batch, session: Session) => void
 
 export class Flusher {
   readonly #intervalMs: number
-  readonly #sliceMs: number
   readonly #deliver: Deliver
   /** Groups with frames waiting for the next flush. */
   #dirty: Group[] = []
@@ -72,9 +53,8 @@ export class Flusher {
   /** The flush being written, and how far it got. */
   #writing: { readonly batches: readonly Batch[], batch: number, session: number } | undefined
 
-  constructor (intervalMs: number, sliceMs: number, deliver: Deliver) {
+  constructor (intervalMs: number, deliver: Deliver) {
     this.#intervalMs = intervalMs
-    this.#sliceMs = sliceMs
     this.#deliver = deliver
   }
 
@@ -129,15 +109,15 @@ export class Flusher {
     this.#writeSlice()
   }
 
-  /** Writes the flush in progress: one slice now, the rest in later turns. */
+  /** Writes the flush in progress, at most WRITES_PER_TURN sessions now, the rest in later turns. */
   readonly #writeSlice = (): void => {
     const writing = this.#writing
     if (writing === undefined) return
-    const slice = new Slice(this.#sliceMs)
+    let budget = WRITES_PER_TURN
     for (; writing.batch < writing.batches.length; writing.batch++, writing.session = 0) {
       const batch = writing.batches[writing.batch] as Batch
       while (writing.session < batch.sessions.length) {
-        if (!slice.take()) {
+        if (budget-- === 0) {
           setImmediate(this.#writeSlice)
           return
         }

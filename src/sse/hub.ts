@@ -18,7 +18,7 @@ import type { Socket } from 'node:net'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Bus, TickerEvent } from '../bus/index.ts'
 import { commentFrame, controlFrame, eventFrame, httpChunk, joinAsChunk, retryFrame } from './frame.ts'
-import { Flusher, Slice, type Batch } from './flusher.ts'
+import { Flusher, WRITES_PER_TURN, type Batch } from './flusher.ts'
 import { Groups } from './groups.ts'
 import { Session, type PendingFrame, type StreamFormat } from './session.ts'
 
@@ -39,11 +39,6 @@ export interface HubOptions {
    * most this long) and go out together. 0: never wait.
    */
   readonly flushIntervalMs: number
-  /**
-   * The longest a flush or heartbeat writes to streams in one turn of the event loop before
-   * letting other work in, in ms.
-   */
-  readonly writeSliceMs: number
   /** Frames for `format: 'html'` sessions; without it, such sessions get JSON frames. */
   readonly htmlFrame?: (event: TickerEvent) => Buffer
 }
@@ -115,7 +110,7 @@ export class SseHub {
   constructor (options: HubOptions) {
     this.#options = options
     this.#retry = retryFrame(options.retryMs)
-    this.#flusher = new Flusher(options.flushIntervalMs, options.writeSliceMs, (batch, session) => this.#deliver(batch, session))
+    this.#flusher = new Flusher(options.flushIntervalMs, (batch, session) => this.#deliver(batch, session))
     this.#unsubscribe = options.bus.subscribe((event) => this.#fanOut(event))
     this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs).unref()
   }
@@ -270,12 +265,11 @@ export class SseHub {
     }
   }
 
-  /** Writes the heartbeat to every session, in slices like a flush. */
+  /** Writes the heartbeat to every session, WRITES_PER_TURN per turn of the loop, like a flush. */
   #beat (sessions: readonly Session[] = [...this.#sessions], from = 0): void {
-    const slice = new Slice(this.#options.writeSliceMs)
-    let next = from
-    for (; next < sessions.length && slice.take(); next++) this.#write(sessions[next] as Session, HEARTBEAT)
-    if (next < sessions.length && !this.#closing) setImmediate(() => this.#beat(sessions, next))
+    const end = Math.min(sessions.length, from + WRITES_PER_TURN)
+    for (let i = from; i < end; i++) this.#write(sessions[i] as Session, HEARTBEAT)
+    if (end < sessions.length && !this.#closing) setImmediate(() => this.#beat(sessions, end))
   }
 
   /** Writes `bytes` (holding `events` event frames) to one session, then checks its backlog. */

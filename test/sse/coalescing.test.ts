@@ -5,6 +5,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setImmediate as nextTurn } from 'node:timers/promises'
+import { WRITES_PER_TURN } from '../../src/sse/flusher.ts'
 import { Recorder, StreamTap, startApp, waitUntil } from '../helper.ts'
 
 const TOPICS = { topics: { a: {}, b: {}, c: {} } }
@@ -49,10 +50,9 @@ test('streams that go live in the middle of bursts get every later event exactly
 })
 
 test('flushes and heartbeats to more streams than one loop turn writes take turns; events and streams that come meanwhile lose nothing', async (t) => {
-  // writeSliceMs 0: each turn writes a few dozen streams, so 400 take many turns.
-  const { url, app } = await startApp(t, { ...TOPICS, sse: { maxConnectionsPerIp: 1000, heartbeatMs: 200, writeSliceMs: 0 } })
+  const { url, app } = await startApp(t, { ...TOPICS, sse: { maxConnectionsPerIp: 2000, heartbeatMs: 200 } })
   const hub = app.ticker.hub
-  const streams = 400
+  const streams = WRITES_PER_TURN * 2 + 100
   const taps: StreamTap[] = []
   for (let i = 0; i < streams; i += 100) {
     taps.push(...await Promise.all(Array.from({ length: Math.min(100, streams - i) }, async () => StreamTap.open(t, `${url}/topics/a/stream`))))

@@ -2,7 +2,20 @@
  * Sessions grouped by what they receive: those that follow the same topics in the same format
  * get identical bytes, so the hub builds each flush once per group, not once per session.
  */
+import type { TickerEvent } from '../bus/index.ts'
 import type { PendingFrame, Session, StreamFormat } from './session.ts'
+
+/**
+ * The bytes of the last replay written to a session of the group (reset and replayed events, as
+ * one HTTP chunk), kept for the next session that resumes from the same point: in a reconnect
+ * storm thousands of clients resume from the same event. Dropped when the group gets a new event.
+ */
+export interface ReplayBytes {
+  readonly reset: string | undefined
+  readonly events: readonly TickerEvent[]
+  readonly bytes: Buffer
+  readonly chunk: Buffer
+}
 
 /** Sessions with the same topics and format. */
 export interface Group {
@@ -12,6 +25,7 @@ export interface Group {
   readonly sessions: Set<Session>
   /** Frames of the current flush window, in bus order (filled by the hub). */
   frames: PendingFrame[]
+  replay: ReplayBytes | undefined
 }
 
 const groupKey = (topics: readonly string[], format: StreamFormat): string => `${format}|${[...topics].sort().join(',')}`
@@ -32,11 +46,12 @@ export class Groups {
     return count
   }
 
-  add (session: Session): void {
+  /** Adds `session` to the group of its topics and format, made if needed; returns that group. */
+  add (session: Session): Group {
     const key = groupKey(session.topics, session.format)
     let group = this.#byKey.get(key)
     if (group === undefined) {
-      group = { key, format: session.format, topics: session.topics, sessions: new Set(), frames: [] }
+      group = { key, format: session.format, topics: session.topics, sessions: new Set(), frames: [], replay: undefined }
       this.#byKey.set(key, group)
       for (const topic of session.topics) {
         let groups = this.#byTopic.get(topic)
@@ -45,6 +60,7 @@ export class Groups {
       }
     }
     group.sessions.add(session)
+    return group
   }
 
   /** Takes `session` out of its group, and the group out when it is empty. */

@@ -16,10 +16,10 @@
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyBaseLogger } from 'fastify'
-import type { Bus, TickerEvent } from '../bus/index.ts'
+import type { Bus, ReplayPlan, TickerEvent } from '../bus/index.ts'
 import { commentFrame, controlFrame, eventFrame, httpChunk, joinAsChunk, retryFrame } from './frame.ts'
 import { Flusher, WRITES_PER_TURN, type Batch } from './flusher.ts'
-import { Groups } from './groups.ts'
+import { Groups, type Group, type ReplayBytes } from './groups.ts'
 import { Session, type PendingFrame, type StreamFormat } from './session.ts'
 
 export interface HubOptions {
@@ -156,7 +156,7 @@ export class SseHub {
     this.#stats.bytesWritten += this.#retry.length
     this.#stats.opened++
     if (lastId !== undefined) this.#stats.replays++
-    this.#add(session)
+    const group = this.#add(session)
     res.on('close', () => this.#remove(session, 'client'))
 
     let plan
@@ -168,31 +168,44 @@ export class SseHub {
       return
     }
     if (session.closed) return
-    // Reset, replay and the live frames held meanwhile go out as one write (a reconnect storm
-    // is thousands of these at once).
-    const parts: Buffer[] = []
-    if (plan.reset !== undefined) {
-      this.#stats.resets++
-      parts.push(controlFrame('reset', plan.reset))
-    }
     // An html frame is a whole tile, so only the last of each topic matters.
     const events = session.format === 'html' ? lastOfEachTopic(plan.events) : plan.events
+    if (plan.reset !== undefined) this.#stats.resets++
     if (lastId !== undefined) this.#stats.replayedEvents += events.length
-    for (const event of events) parts.push(this.#frame(event, session.format))
-    let count = events.length
-    for (const { seq, frame } of session.pending ?? []) {
-      if (seq <= plan.headSeq) continue
-      parts.push(frame)
-      count++
-    }
+    const replay = this.#replayBytes(group, plan.reset, events)
+    // Reset, replay and the live frames held meanwhile go out as one write (a reconnect storm
+    // is thousands of these at once).
+    const held: Buffer[] = []
+    for (const { seq, frame } of session.pending ?? []) if (seq > plan.headSeq) held.push(frame)
     session.pending = undefined
     session.pendingBytes = 0
     session.liveAfterSeq = plan.headSeq
-    if (parts.length === 1) this.#write(session, parts[0] as Buffer, count)
-    else if (parts.length > 1) {
-      const { bytes, chunk } = joinAsChunk(parts)
+    const count = events.length + held.length
+    if (held.length === 0) {
+      if (replay !== undefined) this.#write(session, replay.bytes, count, replay.chunk)
+    } else {
+      const { bytes, chunk } = joinAsChunk(replay === undefined ? held : [replay.bytes, ...held])
       this.#write(session, bytes, count, chunk)
     }
+  }
+
+  /**
+   * The reset and replayed events as one chunk, shared with the group's other sessions that
+   * resume from the same point (compared event by event: a plan is built from the bus's event
+   * objects). Undefined when there is nothing to replay.
+   */
+  #replayBytes (group: Group, reset: ReplayPlan['reset'], events: readonly TickerEvent[]): ReplayBytes | undefined {
+    if (reset === undefined && events.length === 0) return undefined
+    const resetJson = reset === undefined ? undefined : JSON.stringify(reset)
+    const cached = group.replay
+    if (cached !== undefined && cached.reset === resetJson && cached.events.length === events.length &&
+      cached.events.every((event, i) => event === events[i])) return cached
+    const parts: Buffer[] = []
+    if (resetJson !== undefined) parts.push(controlFrame('reset', reset))
+    for (const event of events) parts.push(this.#frame(event, group.format))
+    const { bytes, chunk } = joinAsChunk(parts)
+    group.replay = { reset: resetJson, events, bytes, chunk }
+    return group.replay
   }
 
   /**
@@ -239,6 +252,7 @@ export class SseHub {
         ? (html ??= this.#frame(event, 'html'))
         : (json ??= eventFrame(event))
       this.#flusher.add(group, { seq: event.seq, frame })
+      group.replay = undefined // resuming sessions now get this event too: their replay differs
     }
     this.#flusher.schedule()
   }
@@ -293,10 +307,10 @@ export class SseHub {
     session.res.destroy()
   }
 
-  #add (session: Session): void {
+  #add (session: Session): Group {
     this.#sessions.add(session)
     this.#perIp.set(session.ip, (this.#perIp.get(session.ip) ?? 0) + 1)
-    this.#groups.add(session)
+    return this.#groups.add(session)
   }
 
   /** Forgets a session; idempotent, so the 'close' that follows a drop changes nothing. */

@@ -132,3 +132,30 @@ test('a malformed Last-Event-ID is answered with reset, not an error', async (t)
   assert.match(text, /event: reset\ndata: \{"topics":\["a"\],"reason":"malformed-id"\}\n\n/)
   assert.ok(!text.includes('pwned'))
 })
+
+test('streams resuming from the same point share one replay; other points, later events and resets still come right', async (t) => {
+  const { url, app } = await startApp(t, TOPICS)
+  const ids: string[] = []
+  const publishOne = async (): Promise<void> => { ids.push((await app.ticker.bus.publish(ids.length % 2 === 0 ? 'a' : 'b', ids.length)).id) }
+  for (let i = 0; i < 6; i++) await publishOne()
+  const resume = (from: string): Recorder => new Recorder(t, `${url}/stream?topics=a,b&lastEventId=${from}`, ['a', 'b'])
+  const same = [resume(ids[1] as string), resume(ids[1] as string), resume(ids[1] as string)]
+  const other = resume(ids[3] as string)
+  for (const client of same) assert.deepEqual((await client.count(4)).map((e) => e.id), ids.slice(2))
+  assert.deepEqual((await other.count(2)).map((e) => e.id), ids.slice(4))
+
+  await publishOne()
+  const later = resume(ids[1] as string)
+  assert.deepEqual((await later.count(5)).map((e) => e.id), ids.slice(2))
+  for (const client of [...same, later]) assert.deepEqual((await client.count(5)).map((e) => e.id), ids.slice(2))
+
+  const broken = [resume('not-an-id'), resume('not-an-id')]
+  for (const client of broken) {
+    const got = await client.count(3)
+    assert.deepEqual(got.map((e) => e.type), ['reset', 'b', 'a'])
+    assert.deepEqual(got.slice(1).map((e) => e.id), ids.slice(-2))
+  }
+  await publishOne() // anything sent twice would now show before this one
+  for (const client of [...same, later]) assert.deepEqual((await client.count(6)).map((e) => e.id), ids.slice(2))
+  assert.deepEqual((await other.count(4)).map((e) => e.id), ids.slice(4))
+})

@@ -8,8 +8,11 @@ import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { startProcess, type Started } from './processes.ts'
 
-/** Starts Ticker with `config` merged over the shipped defaults (producers and feeds off unless given). */
-export async function startTicker (config: Record<string, unknown>, env: Record<string, string> = {}): Promise<Started> {
+/**
+ * Starts Ticker with `config` merged over the shipped defaults (producers and feeds off unless
+ * given); from `checkout` (another working tree of this repository) instead of this one if given.
+ */
+export async function startTicker (config: Record<string, unknown>, env: Record<string, string> = {}, checkout = '.'): Promise<Started> {
   const dir = mkdtempSync(join(tmpdir(), 'ticker-bench-'))
   const file = join(dir, 'config.yaml')
   writeFileSync(file, stringify({
@@ -20,7 +23,7 @@ export async function startTicker (config: Record<string, unknown>, env: Record<
   }))
   // BENCH_NODE_ARGS passes flags to Ticker's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []
-  const started = await startProcess(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts', '--config', file],
+  const started = await startProcess(process.execPath, [...nodeArgs, '--import', 'tsx', join(checkout, 'src/main.ts'), '--config', file],
     /"address":"(http:\/\/[^"]+)"/, { TICKER_LOG_LEVEL: 'info', ...env })
   return {
     ...started,

@@ -57,17 +57,34 @@ export interface ServerOptions {
   readonly capacity?: number
 }
 
+/**
+ * Ticker as benchmarked: one topic, limits raised for thousands of streams from one address.
+ * `checkout`: another working tree of this repository (see BENCH_BASELINE_DIR).
+ */
+async function ticker (name: string, options: ServerOptions, checkout?: string): Promise<BenchServer> {
+  const started = await startTicker({
+    topics: { bench: { capacity: options.capacity ?? 1000 } },
+    log: { level: 'warn', format: 'json', requests: false },
+    sse: { maxConnections: 50_000, maxConnectionsPerIp: 50_000, maxQueuedBytes: 8 * 1024 * 1024, flushIntervalMs: Number(process.env.BENCH_FLUSH_MS ?? 10) },
+    metrics: { enabled: true },
+    dashboards: { main: { title: 'bench', tiles: [{ topic: 'bench' }] } }
+  }, { TICKER_PUBLISH_TOKEN: TOKEN }, checkout)
+  return wrap(name, started, '/topics/bench/stream', async (data) =>
+    post(`${started.url}/topics/bench/events`, { data }, { authorization: `Bearer ${TOKEN}` }))
+}
+
+/**
+ * BENCH_BASELINE_DIR: a second working tree of this repository (`git worktree add /tmp/base
+ * HEAD~1`, with node_modules linked in), measured as `ticker-baseline` when BENCH_SERVERS names
+ * it: a change against the code before it, in the same run.
+ */
+const baselineDir = process.env.BENCH_BASELINE_DIR
+
 export const SERVERS: Record<string, (options?: ServerOptions) => Promise<BenchServer>> = {
-  async ticker (options = {}) {
-    const started = await startTicker({
-      topics: { bench: { capacity: options.capacity ?? 1000 } },
-      log: { level: 'warn', format: 'json', requests: false },
-      sse: { maxConnections: 50_000, maxConnectionsPerIp: 50_000, maxQueuedBytes: 8 * 1024 * 1024, flushIntervalMs: Number(process.env.BENCH_FLUSH_MS ?? 10) },
-      metrics: { enabled: true },
-      dashboards: { main: { title: 'bench', tiles: [{ topic: 'bench' }] } }
-    }, { TICKER_PUBLISH_TOKEN: TOKEN })
-    return wrap('ticker', started, '/topics/bench/stream', async (data) =>
-      post(`${started.url}/topics/bench/events`, { data }, { authorization: `Bearer ${TOKEN}` }))
+  ticker: async (options = {}) => ticker('ticker', options),
+  async 'ticker-baseline' (options = {}) {
+    if (baselineDir === undefined) throw new Error('ticker-baseline needs BENCH_BASELINE_DIR: a second working tree of this repository')
+    return ticker('ticker-baseline', options, baselineDir)
   },
   naive: async () => nodeBaseline('naive', 'bench/servers/naive-fastify.ts'),
   'better-sse': async () => nodeBaseline('better-sse', 'bench/servers/better-sse.ts'),
@@ -81,7 +98,7 @@ export const SERVERS: Record<string, (options?: ServerOptions) => Promise<BenchS
 }
 
 /** Servers measured only when BENCH_SERVERS names them. */
-const REFERENCES = new Set(['node-floor'])
+const REFERENCES = new Set(['node-floor', 'ticker-baseline'])
 
 /**
  * What a bench compares unless BENCH_SERVERS says otherwise: Ticker first, then its peers, nchan

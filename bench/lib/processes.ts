@@ -1,6 +1,6 @@
 /** Servers under test as child processes: started, measured (CPU, memory), stopped by PID. */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -22,7 +22,10 @@ export async function startProcess (command: string, args: string[], ready: RegE
       const match = ready.exec(out)
       if (match?.[1] === undefined) return
       child.stdout?.off('data', onData)
-      child.stdout?.resume()
+      // BENCH_SERVER_STDOUT=<file>: what the server prints from here on (such as --trace-gc lines).
+      const keep = process.env.BENCH_SERVER_STDOUT
+      if (keep === undefined) child.stdout?.resume()
+      else child.stdout?.pipe(createWriteStream(keep, { flags: 'a' }))
       resolve(match[1])
     }
     child.stdout?.on('data', onData)

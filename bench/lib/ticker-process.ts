@@ -8,11 +8,14 @@ import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { startProcess, type Started } from './processes.ts'
 
+/** Flags for node from a space-separated variable, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+export const argsOf = (value: string | undefined): string[] => value?.split(' ').filter(Boolean) ?? []
+
 /**
  * Starts Ticker with `config` merged over the shipped defaults (producers and feeds off unless
- * given); from `checkout` (another working tree of this repository) instead of this one if given.
+ * given), its node started with `nodeArgs` (BENCH_NODE_ARGS by default); from `checkout` (another working tree of this repository) instead of this one if given.
  */
-export async function startTicker (config: Record<string, unknown>, env: Record<string, string> = {}, checkout = '.'): Promise<Started> {
+export async function startTicker (config: Record<string, unknown>, env: Record<string, string> = {}, checkout = '.', nodeArgs = argsOf(process.env.BENCH_NODE_ARGS)): Promise<Started> {
   const dir = mkdtempSync(join(tmpdir(), 'ticker-bench-'))
   const file = join(dir, 'config.yaml')
   writeFileSync(file, stringify({
@@ -21,8 +24,6 @@ export async function startTicker (config: Record<string, unknown>, env: Record<
     producers: { clock: { enabled: false }, system: { enabled: false }, feeds: [] },
     ...config
   }))
-  // BENCH_NODE_ARGS passes flags to Ticker's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []
   const started = await startProcess(process.execPath, [...nodeArgs, '--import', 'tsx', join(checkout, 'src/main.ts'), '--config', file],
     /"address":"(http:\/\/[^"]+)"/, { TICKER_LOG_LEVEL: 'info', ...env })
   return {

@@ -4,7 +4,7 @@
  */
 import { Agent, request } from 'node:http'
 import { startProcess, type Started } from '../lib/processes.ts'
-import { startTicker } from '../lib/ticker-process.ts'
+import { argsOf, startTicker } from '../lib/ticker-process.ts'
 import { nchanAvailable, startNchan } from './nchan.ts'
 
 export interface BenchServer {
@@ -61,14 +61,14 @@ export interface ServerOptions {
  * Ticker as benchmarked: one topic, limits raised for thousands of streams from one address.
  * `checkout`: another working tree of this repository (see BENCH_BASELINE_DIR).
  */
-async function ticker (name: string, options: ServerOptions, checkout?: string): Promise<BenchServer> {
+async function ticker (name: string, options: ServerOptions, checkout?: string, nodeArgs?: string[]): Promise<BenchServer> {
   const started = await startTicker({
     topics: { bench: { capacity: options.capacity ?? 1000 } },
     log: { level: 'warn', format: 'json', requests: false },
     sse: { maxConnections: 50_000, maxConnectionsPerIp: 50_000, maxQueuedBytes: 8 * 1024 * 1024, flushIntervalMs: Number(process.env.BENCH_FLUSH_MS ?? 10) },
     metrics: { enabled: true },
     dashboards: { main: { title: 'bench', tiles: [{ topic: 'bench' }] } }
-  }, { TICKER_PUBLISH_TOKEN: TOKEN }, checkout)
+  }, { TICKER_PUBLISH_TOKEN: TOKEN }, checkout, nodeArgs)
   return wrap(name, started, '/topics/bench/stream', async (data) =>
     post(`${started.url}/topics/bench/events`, { data }, { authorization: `Bearer ${TOKEN}` }))
 }
@@ -76,15 +76,17 @@ async function ticker (name: string, options: ServerOptions, checkout?: string):
 /**
  * BENCH_BASELINE_DIR: a second working tree of this repository (`git worktree add /tmp/base
  * HEAD~1`, with node_modules linked in), measured as `ticker-baseline` when BENCH_SERVERS names
- * it: a change against the code before it, in the same run.
+ * it: a change against the code before it, in the same run. BENCH_BASELINE_NODE_ARGS, if set,
+ * replaces BENCH_NODE_ARGS for it: with BENCH_BASELINE_DIR=. that compares node flags alone.
  */
 const baselineDir = process.env.BENCH_BASELINE_DIR
+const baselineNodeArgs = process.env.BENCH_BASELINE_NODE_ARGS
 
 export const SERVERS: Record<string, (options?: ServerOptions) => Promise<BenchServer>> = {
   ticker: async (options = {}) => ticker('ticker', options),
   async 'ticker-baseline' (options = {}) {
     if (baselineDir === undefined) throw new Error('ticker-baseline needs BENCH_BASELINE_DIR: a second working tree of this repository')
-    return ticker('ticker-baseline', options, baselineDir)
+    return ticker('ticker-baseline', options, baselineDir, baselineNodeArgs === undefined ? undefined : argsOf(baselineNodeArgs))
   },
   naive: async () => nodeBaseline('naive', 'bench/servers/naive-fastify.ts'),
   'better-sse': async () => nodeBaseline('better-sse', 'bench/servers/better-sse.ts'),

@@ -101,6 +101,7 @@ export class Flusher {
       group.frames = []
       const first = frames[0]
       if (first === undefined || group.sessions.size === 0) continue
+      group.wroteAt = this.#lastFlushAt
       const bytes = frames.length === 1 ? first.frame : Buffer.concat(frames.map((f) => f.frame))
       batches.push({ frames, bytes, chunk: undefined, sessions: [...group.sessions] })
     }

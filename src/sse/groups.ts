@@ -26,6 +26,8 @@ export interface Group {
   /** Frames of the current flush window, in bus order (filled by the hub). */
   frames: PendingFrame[]
   replay: ReplayBytes | undefined
+  /** When a flush or a heartbeat was last written to the group's sessions (performance.now()). */
+  wroteAt: number
 }
 
 const groupKey = (topics: readonly string[], format: StreamFormat): string => `${format}|${[...topics].sort().join(',')}`
@@ -37,6 +39,11 @@ export class Groups {
   /** The groups with a session following `topic`. */
   following (topic: string): ReadonlySet<Group> | undefined {
     return this.#byTopic.get(topic)
+  }
+
+  /** Every group now. */
+  all (): IterableIterator<Group> {
+    return this.#byKey.values()
   }
 
   /** Sessions following `topic` now. */
@@ -51,7 +58,7 @@ export class Groups {
     const key = groupKey(session.topics, session.format)
     let group = this.#byKey.get(key)
     if (group === undefined) {
-      group = { key, format: session.format, topics: session.topics, sessions: new Set(), frames: [], replay: undefined }
+      group = { key, format: session.format, topics: session.topics, sessions: new Set(), frames: [], replay: undefined, wroteAt: -Infinity }
       this.#byKey.set(key, group)
       for (const topic of session.topics) {
         let groups = this.#byTopic.get(topic)

@@ -6,7 +6,8 @@
  *   identical bytes. Events are coalesced: at a flush each group's frames are joined into one
  *   HTTP chunk, built once and written to every session of the group with one socket write.
  *   When flushes happen, and in what slices, is flusher.ts; what each session gets is here.
- * - One heartbeat timer for all sessions.
+ * - One heartbeat timer for all sessions. Streams that got events lately need no heartbeat and get
+ *   none: a busy stream costs no extra writes, an idle one gets a comment every `heartbeatMs`.
  * - A session whose unsent bytes pass `maxQueuedBytes` is disconnected: the server never buffers
  *   without bound for a slow reader.
  * - Opening a stream: register (holding live frames back), ask the bus for the replay plan, write
@@ -15,6 +16,7 @@
  */
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import { performance } from 'node:perf_hooks'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Bus, ReplayPlan, TickerEvent } from '../bus/index.ts'
 import { commentFrame, controlFrame, eventFrame, httpChunk, joinAsChunk, retryFrame } from './frame.ts'
@@ -27,7 +29,10 @@ export interface HubOptions {
   readonly log: FastifyBaseLogger
   /** `retry:` sent first on every stream, in ms. */
   readonly retryMs: number
-  /** Interval of the shared heartbeat comment, in ms. */
+  /**
+   * The longest a stream goes without bytes, in ms (give or take a loop turn): a heartbeat comment
+   * goes to the streams that got nothing for about this long.
+   */
   readonly heartbeatMs: number
   /** Unsent bytes allowed per session before it is disconnected. */
   readonly maxQueuedBytes: number
@@ -105,6 +110,8 @@ export class SseHub {
   readonly #refused: Record<Refusal, number> = { closing: 0, total: 0, 'per-ip': 0 }
   readonly #unsubscribe: () => void
   readonly #heartbeat: NodeJS.Timeout
+  /** When the heartbeat timer last fired (performance.now()). */
+  #lastTick = -Infinity
   #closing = false
 
   constructor (options: HubOptions) {
@@ -112,7 +119,9 @@ export class SseHub {
     this.#retry = retryFrame(options.retryMs)
     this.#flusher = new Flusher(options.flushIntervalMs, (batch, session) => this.#deliver(batch, session))
     this.#unsubscribe = options.bus.subscribe((event) => this.#fanOut(event))
-    this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs).unref()
+    // Ticks at half the interval: a group written to since the last tick is skipped, so no stream
+    // waits longer than the interval for bytes, and an idle one gets a comment every other tick.
+    this.#heartbeat = setInterval(() => this.#tick(), options.heartbeatMs / 2).unref()
   }
 
   /** True once close() was called: new streams are refused. */
@@ -279,8 +288,22 @@ export class SseHub {
     }
   }
 
-  /** Writes the heartbeat to every session, WRITES_PER_TURN per turn of the loop, like a flush. */
-  #beat (sessions: readonly Session[] = [...this.#sessions], from = 0): void {
+  /** Sends the heartbeat to the sessions of every group that was not written to since the last tick. */
+  #tick (): void {
+    const now = performance.now()
+    const since = this.#lastTick
+    this.#lastTick = now
+    const sessions: Session[] = []
+    for (const group of this.#groups.all()) {
+      if (group.wroteAt >= since) continue
+      group.wroteAt = now
+      for (const session of group.sessions) sessions.push(session)
+    }
+    if (sessions.length > 0) this.#beat(sessions)
+  }
+
+  /** Writes the heartbeat to `sessions`, WRITES_PER_TURN per turn of the loop, like a flush. */
+  #beat (sessions: readonly Session[], from = 0): void {
     const end = Math.min(sessions.length, from + WRITES_PER_TURN)
     for (let i = from; i < end; i++) this.#write(sessions[i] as Session, HEARTBEAT)
     if (end < sessions.length && !this.#closing) setImmediate(() => this.#beat(sessions, end))

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { CuttableProxy, Recorder, publish, readStream, startApp, waitUntil } from '../helper.ts'
+import { CuttableProxy, Recorder, StreamTap, publish, readStream, startApp, waitUntil } from '../helper.ts'
 
 const TOPICS = { topics: { a: {}, b: {}, c: {}, small: { capacity: 3 } } }
 
@@ -41,6 +41,23 @@ test('headers, retry and heartbeat on the wire', async (t) => {
     assert.equal(res.headers.get(page), null, `page headers stay off streams: ${page}`)
   }
   assert.ok(text.startsWith('retry: 20\n\n'), text)
+})
+
+test('the heartbeat goes to streams that got nothing lately, not to busy ones', async (t) => {
+  const { url, app } = await startApp(t, { ...TOPICS, sse: { heartbeatMs: 600 } })
+  const busy = await StreamTap.open(t, `${url}/topics/a/stream`)
+  const idle = await StreamTap.open(t, `${url}/topics/b/stream`)
+  // Events on a, each as soon as the last one arrived, until b has had two heartbeats.
+  const deadline = Date.now() + 10_000
+  let sent = 0
+  while (idle.comments < 2) {
+    assert.ok(Date.now() < deadline, `two heartbeats on the idle stream (has ${idle.comments})`)
+    await app.ticker.bus.publish('a', sent++)
+    await busy.count(sent)
+  }
+  assert.equal(busy.comments, 0, 'no heartbeat on a stream that gets events')
+  // Once a goes quiet, its stream gets heartbeats again.
+  await waitUntil(() => busy.comments > 0, 5000, 'a heartbeat on the stream once its topic is quiet')
 })
 
 test('a dropped multiplexed stream resumes with no loss and no duplicate', async (t) => {

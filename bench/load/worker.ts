@@ -11,6 +11,7 @@
  */
 import { connect, type Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { LATENCY_BUCKET_MS, LATENCY_BUCKETS, type WorkerCommand, type WorkerReport } from './protocol.ts'
 
 interface Connection {
@@ -39,20 +40,36 @@ let errors = 0
 let lastPublished = 0
 let cpuAtStart = process.cpuUsage()
 
+const EMPTY = Buffer.alloc(0)
 const DATA = Buffer.from('data:')
 const FRAME_END = Buffer.from('\n\n')
 const N_KEY = Buffer.from('"n":')
 const T_KEY = Buffer.from('"t":')
 
-/** The number that starts at `from` in `buf` (digits, '.', '-', 'e'), read without allocating a string for the frame. */
+/**
+ * The number that starts at `from` in `buf`: an integer or a decimal (the publish time in epoch
+ * ms, with a fraction), read digit by digit: no string per frame.
+ */
 function numberAt (buf: Buffer, from: number): number {
-  let end = from
-  while (end < buf.length) {
-    const c = buf[end] as number
-    if ((c >= 48 && c <= 57) || c === 46 || c === 45 || c === 101 || c === 43) end++
-    else break
+  let i = from
+  const negative = buf[i] === 45 // '-'
+  if (negative) i++
+  let value = 0
+  let c = buf[i] as number
+  while (c >= 48 && c <= 57) {
+    value = value * 10 + (c - 48)
+    c = buf[++i] as number
   }
-  return Number(buf.toString('latin1', from, end))
+  if (c === 46) { // '.'
+    let scale = 0.1
+    c = buf[++i] as number
+    while (c >= 48 && c <= 57) {
+      value += (c - 48) * scale
+      scale /= 10
+      c = buf[++i] as number
+    }
+  }
+  return negative ? -value : value
 }
 
 /** One frame, buf[start, end): counts an event when it has a data line with "n" and "t". */
@@ -118,16 +135,24 @@ function dechunk (conn: Connection, data: Buffer): void {
   }
 }
 
-function open (url: string, path: string, headers: Record<string, string>): Promise<void> {
+/** Where streams are opened, and the request that opens one (the same bytes for every stream). */
+interface Target { host: string, port: number, request: Buffer }
+
+function target (url: string, path: string, headers: Record<string, string>): Target {
   const { hostname, port } = new URL(url)
+  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')
+  const request = Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: text/event-stream\r\n${extra}\r\n`, 'latin1')
+  return { host: hostname, port: Number(port), request }
+}
+
+function open ({ host, port, request }: Target): Promise<void> {
   return new Promise((resolve, reject) => {
     const conn: Connection = { ok: false, tail: undefined, need: 0, skip: 0, sizeLine: '', first: 0, last: 0, received: 0, duplicates: 0 }
     connections.push(conn)
-    const socket = connect(Number(port), hostname)
+    const socket = connect(port, host)
     conn.socket = socket
-    const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')
-    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: text/event-stream\r\n${extra}\r\n`)
-    let head: Buffer | undefined = Buffer.alloc(0)
+    socket.write(request)
+    let head: Buffer | undefined = EMPTY
     let chunked = false
     socket.on('data', (data: Buffer) => {
       if (head === undefined) {
@@ -135,7 +160,7 @@ function open (url: string, path: string, headers: Record<string, string>): Prom
         else body(conn, data)
         return
       }
-      head = Buffer.concat([head, data])
+      head = head.length === 0 ? data : Buffer.concat([head, data])
       const end = head.indexOf('\r\n\r\n')
       if (end === -1) return
       const text = head.toString('latin1', 0, end)
@@ -162,6 +187,25 @@ function open (url: string, path: string, headers: Record<string, string>): Prom
   })
 }
 
+/** Connects made before the worker turns to the replies that came meanwhile. */
+const CONNECTS_PER_TURN = 50
+
+/**
+ * Opens `count` streams, at most `parallel` waiting for their response head at a time. Replies are
+ * read between every CONNECTS_PER_TURN connects: with thousands at once, a loop that only connects
+ * would leave the first streams' bytes unread until the last connect is made.
+ */
+async function openAll (to: Target, count: number, parallel: number): Promise<void> {
+  const waiting = new Set<Promise<void>>()
+  for (let i = 0; i < count; i++) {
+    if (waiting.size >= parallel) await Promise.race(waiting)
+    const opening: Promise<void> = open(to).catch(() => {}).finally(() => waiting.delete(opening))
+    waiting.add(opening)
+    if (i % CONNECTS_PER_TURN === CONNECTS_PER_TURN - 1) await nextTurn()
+  }
+  await Promise.all(waiting)
+}
+
 function report (): WorkerReport {
   let missing = 0
   let duplicates = 0
@@ -184,9 +228,8 @@ async function handle (command: WorkerCommand): Promise<void> {
   switch (command.kind) {
     case 'open': {
       const { url, path, count, parallel, headers } = command
-      for (let i = 0; i < count; i += parallel) {
-        await Promise.all(Array.from({ length: Math.min(parallel, count - i) }, async () => open(url, path, headers ?? {}).catch(() => {})))
-      }
+      const to = target(url, path, headers ?? {})
+      await openAll(to, count, parallel)
       process.send?.({ kind: 'opened', open: connections.filter((c) => c.ok).length })
       break
     }

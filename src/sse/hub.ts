@@ -11,7 +11,7 @@
  * - A session whose unsent bytes pass `maxQueuedBytes` is disconnected: the server never buffers
  *   without bound for a slow reader.
  * - Opening a stream: register (holding live frames back), ask the bus for the replay plan, write
- *   reset/replay, then release held frames newer than the plan. Nothing is lost between the plan
+ *   the head with reset/replay, then release held frames newer than the plan. Nothing is lost between the plan
  *   and going live, nothing is sent twice — whether the bus answers at once or after a round trip.
  */
 import type { ServerResponse } from 'node:http'
@@ -161,8 +161,6 @@ export class SseHub {
     const session = new Session(res, ip, topics, format)
     const defined: Record<string, string | number | string[]> = {}
     for (const [name, value] of Object.entries(headers)) if (value !== undefined) defined[name] = value
-    session.start(200, defined, this.#retry)
-    this.#stats.bytesWritten += this.#retry.length
     this.#stats.opened++
     if (lastId !== undefined) this.#stats.replays++
     const group = this.#add(session)
@@ -177,6 +175,10 @@ export class SseHub {
       return
     }
     if (session.closed) return
+    // The head waits for the plan: head, `retry:` and replay then leave in one write (the head's
+    // write is corked until the end of this tick, and the replay joins it).
+    session.start(200, defined, this.#retry)
+    this.#stats.bytesWritten += this.#retry.length
     // An html frame is a whole tile, so only the last of each topic matters.
     const events = session.format === 'html' ? lastOfEachTopic(plan.events) : plan.events
     if (plan.reset !== undefined) this.#stats.resets++
@@ -228,6 +230,12 @@ export class SseHub {
     clearInterval(this.#heartbeat)
     this.#unsubscribe()
     for (const session of this.#sessions) {
+      if (!session.started) {
+        // Still waiting for its replay plan, so no head was sent: drop the connection, and the
+        // client reconnects (an empty 200 would not be an event stream, and EventSource would give up).
+        this.#drop(session, 'shutdown')
+        continue
+      }
       this.#write(session, SHUTDOWN)
       this.#remove(session, 'shutdown')
       const socket = session.res.socket
@@ -297,7 +305,8 @@ export class SseHub {
     for (const group of this.#groups.all()) {
       if (group.wroteAt >= since) continue
       group.wroteAt = now
-      for (const session of group.sessions) sessions.push(session)
+      // A session still waiting for its replay plan has no head yet; it gets bytes soon.
+      for (const session of group.sessions) if (session.started) sessions.push(session)
     }
     if (sessions.length > 0) this.#beat(sessions)
   }

@@ -59,6 +59,11 @@ export class Session {
     if (this.socket !== null) releaseParser(this.socket, this.res.req)
   }
 
+  /** Whether the response head was sent (start() was called). */
+  get started (): boolean {
+    return this.res.headersSent
+  }
+
   /** Writes one frame (or several, concatenated); `chunk` may pass its ready-made chunk. */
   write (frame: Buffer, chunk?: Buffer): void {
     if (this.socket !== null) this.socket.write(chunk ?? httpChunk(frame))

@@ -11,8 +11,9 @@
  * - A session whose unsent bytes pass `maxQueuedBytes` is disconnected: the server never buffers
  *   without bound for a slow reader.
  * - Opening a stream: register (holding live frames back), ask the bus for the replay plan, write
- *   the head with reset/replay, then release held frames newer than the plan. Nothing is lost between the plan
- *   and going live, nothing is sent twice — whether the bus answers at once or after a round trip.
+ *   the head with reset/replay, then release held frames newer than the plan. Nothing is lost
+ *   between the plan and going live, nothing is sent twice — whether the bus answers at once or
+ *   after a round trip.
  */
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'

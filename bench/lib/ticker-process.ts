@@ -13,7 +13,8 @@ export const argsOf = (value: string | undefined): string[] => value?.split(' ')
 
 /**
  * Starts Ticker with `config` merged over the shipped defaults (producers and feeds off unless
- * given), its node started with `nodeArgs` (BENCH_NODE_ARGS by default); from `checkout` (another working tree of this repository) instead of this one if given.
+ * given), its node started with `nodeArgs` (BENCH_NODE_ARGS by default); from `checkout` (another
+ * working tree of this repository) instead of this one if given.
  */
 export async function startTicker (config: Record<string, unknown>, env: Record<string, string> = {}, checkout = '.', nodeArgs = argsOf(process.env.BENCH_NODE_ARGS)): Promise<Started> {
   const dir = mkdtempSync(join(tmpdir(), 'ticker-bench-'))

@@ -89,6 +89,11 @@ export class LoadClient {
     await Promise.all(this.#workers.map(async (child) => ask(child, { kind: 'reset' }, 'reset')))
   }
 
+  /** Closes every stream (the workers stay, and forget what they counted), as a network outage would. */
+  async drop (): Promise<void> {
+    await Promise.all(this.#workers.map(async (child) => ask(child, { kind: 'drop' }, 'dropped')))
+  }
+
   /** Merged figures; `lastPublished` is the sequence number of the last event published. */
   async figures (lastPublished: number): Promise<LoadFigures> {
     const reports: WorkerReport[] = await Promise.all(this.#workers.map(async (child) =>

@@ -7,6 +7,7 @@ export const LATENCY_BUCKETS = 300_000
 export type WorkerCommand =
   | { kind: 'open', url: string, path: string, count: number, parallel: number, headers?: Record<string, string> }
   | { kind: 'reset' }
+  | { kind: 'drop' }
   | { kind: 'report', lastPublished: number }
   | { kind: 'close' }
 
@@ -27,5 +28,6 @@ export type WorkerMessage =
   | { kind: 'ready' }
   | { kind: 'opened', open: number }
   | { kind: 'reset' }
+  | { kind: 'dropped' }
   | { kind: 'report', report: WorkerReport }
   | { kind: 'closed' }

@@ -224,6 +224,13 @@ function report (): WorkerReport {
   return { events, lastEventAt, missing, duplicates, connectionsWithGaps: withGaps, errors, cpuMs: (cpu.user + cpu.system) / 1000, latency: sparse }
 }
 
+function resetCounters (): void {
+  events = 0
+  latency.fill(0)
+  cpuAtStart = process.cpuUsage()
+  for (const c of connections) { c.first = 0; c.last = 0; c.received = 0; c.duplicates = 0 }
+}
+
 async function handle (command: WorkerCommand): Promise<void> {
   switch (command.kind) {
     case 'open': {
@@ -234,11 +241,15 @@ async function handle (command: WorkerCommand): Promise<void> {
       break
     }
     case 'reset':
-      events = 0
-      latency.fill(0)
-      cpuAtStart = process.cpuUsage()
-      for (const c of connections) { c.first = 0; c.last = 0; c.received = 0; c.duplicates = 0 }
+      resetCounters()
       process.send?.({ kind: 'reset' })
+      break
+    case 'drop':
+      for (const c of connections) c.socket?.destroy()
+      connections.length = 0
+      errors = 0
+      resetCounters()
+      process.send?.({ kind: 'dropped' })
       break
     case 'report':
       lastPublished = command.lastPublished

@@ -224,6 +224,10 @@ function report (): WorkerReport {
   return { events, lastEventAt, missing, duplicates, connectionsWithGaps: withGaps, errors, cpuMs: (cpu.user + cpu.system) / 1000, latency: sparse }
 }
 
+function closeAll (): void {
+  for (const c of connections) c.socket?.destroy()
+}
+
 function resetCounters (): void {
   events = 0
   latency.fill(0)
@@ -245,9 +249,9 @@ async function handle (command: WorkerCommand): Promise<void> {
       process.send?.({ kind: 'reset' })
       break
     case 'drop':
-      for (const c of connections) c.socket?.destroy()
+      closeAll()
       connections.length = 0
-      errors = 0
+      errors = 0 // counted per set of connections, unlike the figures that reset() clears
       resetCounters()
       process.send?.({ kind: 'dropped' })
       break
@@ -256,7 +260,7 @@ async function handle (command: WorkerCommand): Promise<void> {
       process.send?.({ kind: 'report', report: report() })
       break
     case 'close':
-      for (const c of connections) c.socket?.destroy()
+      closeAll()
       process.send?.({ kind: 'closed' })
       process.disconnect()
       break

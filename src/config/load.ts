@@ -30,14 +30,27 @@ type Plain = Record<string, unknown>
 const isPlainObject = (value: unknown): value is Plain =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
-/** Deep merge: objects merge key by key, anything else (lists included) replaces. */
+/**
+ * Deep merge: objects merge key by key, anything else (lists included) replaces. Keys are data
+ * even when named like Object's properties: a `__proto__` key (YAML allows it) stays a key, for
+ * validation to reject, instead of becoming the merged object's prototype.
+ */
 export function mergeConfig<T> (base: T, override: unknown): T {
   if (!isPlainObject(base) || !isPlainObject(override)) return (override === undefined ? base : override) as T
   const out: Plain = { ...base }
   for (const [key, value] of Object.entries(override)) {
-    out[key] = key in out ? mergeConfig(out[key], value) : value
+    const merged = Object.hasOwn(out, key) ? mergeConfig(out[key], value) : value
+    Object.defineProperty(out, key, { value: merged, enumerable: true, writable: true, configurable: true })
   }
   return out as T
+}
+
+/**
+ * A copy of `record` without a prototype: topics and dashboards are looked up by names from URLs,
+ * and `dashboards['constructor']` must be undefined, not Object's constructor.
+ */
+function withoutPrototype<V> (record: Record<string, V>): Record<string, V> {
+  return Object.assign(Object.create(null) as Record<string, V>, record)
 }
 
 function readYamlFile (path: string): unknown {
@@ -206,10 +219,11 @@ function dashboardProblems (config: Config): string[] {
 export function validateConfig (candidate: unknown): Readonly<Config> {
   const problems = schemaProblems(candidate)
   if (problems.length > 0) throw new ConfigError(problems)
-  const config = candidate as Config
+  const copy = structuredClone(candidate as Config)
+  const config: Config = { ...copy, topics: withoutPrototype(copy.topics), dashboards: withoutPrototype(copy.dashboards) }
   const more = crossFieldProblems(config)
   if (more.length > 0) throw new ConfigError(more)
-  return deepFreeze(structuredClone(config))
+  return deepFreeze(config)
 }
 
 function deepFreeze<T> (value: T): T {

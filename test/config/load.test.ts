@@ -97,6 +97,23 @@ test('mergeConfig: objects merge, anything else replaces', () => {
   assert.deepEqual(mergeConfig({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, e: 2 }), { a: { b: 1, c: [3] }, d: 1, e: 2 })
 })
 
+test('names that are also Object properties are names like any other', (t) => {
+  // A topic named "constructor" is not declared just because every object has a constructor.
+  assert.deepEqual(problemsOf(() => buildConfig({ producers: { clock: { enabled: true, topic: 'constructor' } } })),
+    ['producers.clock.topic: topic "constructor" is not declared; add it under `topics`'])
+  const config = buildConfig({ topics: { constructor: { title: 'Built' } } })
+  assert.deepEqual(config.topics.constructor, { title: 'Built' })
+  assert.equal(config.topics.toString, undefined)
+  assert.equal(config.dashboards.constructor, undefined)
+
+  // "__proto__" in a file is a key, so it is rejected like any bad name instead of vanishing.
+  const dir = mkdtempSync(join(tmpdir(), 'ticker-config-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const file = join(dir, 'proto.yaml')
+  writeFileSync(file, 'topics:\n  __proto__:\n    title: Sneaky\n')
+  assert.match(problemsOf(() => loadConfig({ argv: ['--config', file], env: {} })).join('\n'), /^topics\.__proto__: /m)
+})
+
 test('producer settings: cron expressions, time zones, URLs and topics are checked on load', () => {
   const problems = problemsOf(() => buildConfig({
     producers: {

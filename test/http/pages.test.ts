@@ -48,7 +48,7 @@ test('a second dashboard at /d/:name; unknown pages are 404 pages', async (t) =>
   assert.match(ops, /<title>Ops<\/title>/)
   assert.match(ops, /<a href="\/" >|<a href="\/">Main board<\/a>/)
   assert.match(ops, /aria-current="page">Ops</)
-  for (const path of ['/d/nope', '/embed/nope', '/embed/vault', `/d/${encodeURIComponent(HOSTILE)}`]) {
+  for (const path of ['/d/nope', '/embed/nope', '/embed/vault', `/d/${encodeURIComponent(HOSTILE)}`, '/d/constructor', '/d/__proto__', '/embed/toString']) {
     const res = await fetch(`${url}${path}`, { headers: { accept: 'text/html' } })
     const html = await res.text()
     assert.equal(res.status, 404, path)

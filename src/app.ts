@@ -2,7 +2,7 @@
  * buildApp(config): the whole service as a Fastify instance that has not started listening.
  * Plugins are registered explicitly, in order; tests start it on an ephemeral port.
  */
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import cors from '@fastify/cors'
 import { createBus, type Bus } from './bus/index.ts'
 import type { Config } from './config/schema.ts'
@@ -63,6 +63,13 @@ function clientMessage (err: FastifyError, config: Readonly<Config>): string {
 /** The URL without secrets: `access_token` never reaches the logs. */
 const redactUrl = (url: string): string => url.replace(/([?&]access_token=)[^&]*/gi, '$1[redacted]')
 
+function routerErrorMessage (code: string, url: string): string {
+  const path = url.split('?')[0] ?? ''
+  if (code === 'FST_ERR_BAD_URL') return `The path ${JSON.stringify(path)} has a malformed %-escape`
+  if (code === 'FST_ERR_MAX_PARAM_LENGTH') return 'A part of the path is over 100 characters long (topic names have at most 64)'
+  return 'The request cannot be routed'
+}
+
 export async function buildApp (config: Readonly<Config>, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
@@ -77,7 +84,13 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     bodyLimit: config.server.bodyLimitBytes,
     trustProxy: config.server.trustProxy,
     // Streams live long: only a client or shutdown ends them.
-    requestTimeout: 0
+    requestTimeout: 0,
+    // Errors the router raises before any route get the same {code, message} body as every other
+    // error, and (unlike Fastify's own) do not echo the query string, where a token may be.
+    frameworkErrors: (err, request, reply) => {
+      const raw: FastifyReply = reply // its generic type takes no plain body
+      raw.code(err.statusCode ?? 400).send({ code: err.code, message: routerErrorMessage(err.code, request.url) })
+    }
   })
 
   const bus = createBus(config, {

@@ -56,6 +56,15 @@ test('unknown routes and topics are JSON 404s', async (t) => {
   assert.deepEqual([multi.status, multi.body.code], [404, 'TICKER_ERR_TOPIC_UNKNOWN'])
 })
 
+test('URLs the router cannot take are JSON errors like the others, with no token echoed', async (t) => {
+  const { url } = await startApp(t)
+  const badEscape = await getJson(`${url}/topics/%E0%A4%A/events?access_token=secret`)
+  assert.deepEqual([badEscape.status, Object.keys(badEscape.body), badEscape.body.code], [400, ['code', 'message'], 'FST_ERR_BAD_URL'])
+  assert.match(String(badEscape.body.message), /^The path "\/topics\/%E0%A4%A\/events" has a malformed %-escape$/)
+  const longName = await getJson(`${url}/topics/${'n'.repeat(101)}/stream`)
+  assert.deepEqual([longName.status, Object.keys(longName.body), longName.body.code], [414, ['code', 'message'], 'FST_ERR_MAX_PARAM_LENGTH'])
+})
+
 test('health and readiness', async (t) => {
   const { url } = await startApp(t)
   assert.deepEqual(await getJson(`${url}/healthz`), { status: 200, body: { status: 'ok' } })

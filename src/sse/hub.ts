@@ -59,6 +59,8 @@ export interface HubStats {
   eventsDelivered: number
   /** Every byte written to streams. */
   bytesWritten: number
+  /** Writes to streams: one per stream per flush (however many events it carries), heartbeats and replays included. */
+  writes: number
   /** Streams opened with a resume ID. */
   replays: number
   /** Events written while replaying. */
@@ -103,6 +105,7 @@ export class SseHub {
     closed: { client: 0, slow: 0, shutdown: 0, error: 0 },
     eventsDelivered: 0,
     bytesWritten: 0,
+    writes: 0,
     replays: 0,
     replayedEvents: 0,
     resets: 0
@@ -324,6 +327,7 @@ export class SseHub {
     if (session.closed) return
     session.write(bytes, chunk)
     this.#stats.bytesWritten += bytes.length
+    this.#stats.writes++
     this.#stats.eventsDelivered += events
     this.#checkBacklog(session)
   }

@@ -81,3 +81,38 @@ test('flushes and heartbeats to more streams than one loop turn writes take turn
   // The heartbeat, written in slices too, reaches every stream.
   await waitUntil(() => taps.every((tap) => tap.comments > 0), 5000, 'a heartbeat on every stream')
 })
+
+/** Holds the event loop for `ms`, as a GC pause or a preempted process would. */
+function stall (ms: number): void {
+  const until = performance.now() + ms
+  while (performance.now() < until) { /* busy */ }
+}
+
+test('events that pile up while a flush writes wait as long as it took, and what comes meanwhile joins them', async (t) => {
+  const { url, app } = await startApp(t, { ...TOPICS, sse: { maxConnectionsPerIp: 2000, flushIntervalMs: 0 } })
+  const { hub, bus } = app.ticker
+  const streams = WRITES_PER_TURN + 100 // each flush takes two turns of the loop; events come in between
+  const taps: StreamTap[] = []
+  for (let i = 0; i < streams; i += 100) {
+    taps.push(...await Promise.all(Array.from({ length: Math.min(100, streams - i) }, async () => StreamTap.open(t, `${url}/topics/a/stream`))))
+  }
+  await waitUntil(() => hub.size === streams, 5000, 'every stream registered')
+  const before = hub.stats().writes
+  const events: Array<Promise<{ id: string }>> = []
+  const publish = (n: string): void => { events.push(bus.publish('a', n)) }
+
+  publish('A') // flushed at once: half the streams now, the rest in the next turn
+  setImmediate(() => {
+    publish('B') // comes while A is being written,
+    stall(100) // and A's flush is slow: B waits as long again after it,
+    setImmediate(() => {
+      publish('C') // and C and D, which come meanwhile, join it
+      setImmediate(() => { publish('D') })
+    })
+  })
+  await waitUntil(() => events.length === 4, 5000, 'four events published')
+  const ids = (await Promise.all(events)).map((e) => e.id)
+  for (const tap of taps) assert.deepEqual(await tap.count(4), ids)
+  // One write per stream for A, one for B, C and D together (with no pause: one each).
+  assert.equal((hub.stats().writes - before) / streams, 2)
+})

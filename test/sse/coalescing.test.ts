@@ -2,13 +2,22 @@
  * Events published within one turn of the event loop are written as one batch per group of
  * streams. Order, exactly-once and the replay hand-over must survive that.
  */
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { WRITES_PER_TURN } from '../../src/sse/flusher.ts'
 import { Recorder, StreamTap, startApp, waitUntil } from '../helper.ts'
 
 const TOPICS = { topics: { a: {}, b: {}, c: {} } }
+
+/** Opens `count` streams of `url`, 100 at a time. */
+async function openTaps (t: TestContext, url: string, count: number): Promise<StreamTap[]> {
+  const taps: StreamTap[] = []
+  for (let i = 0; i < count; i += 100) {
+    taps.push(...await Promise.all(Array.from({ length: Math.min(100, count - i) }, async () => StreamTap.open(t, url))))
+  }
+  return taps
+}
 
 test('a burst published without yielding arrives complete and in order, per stream', async (t) => {
   const { url, app } = await startApp(t, TOPICS)
@@ -53,10 +62,7 @@ test('flushes and heartbeats to more streams than one loop turn writes take turn
   const { url, app } = await startApp(t, { ...TOPICS, sse: { maxConnectionsPerIp: 2000, heartbeatMs: 200 } })
   const hub = app.ticker.hub
   const streams = WRITES_PER_TURN * 2 + 100
-  const taps: StreamTap[] = []
-  for (let i = 0; i < streams; i += 100) {
-    taps.push(...await Promise.all(Array.from({ length: Math.min(100, streams - i) }, async () => StreamTap.open(t, `${url}/topics/a/stream`))))
-  }
+  const taps = await openTaps(t, `${url}/topics/a/stream`, streams)
   await waitUntil(() => hub.size === streams, 5000, 'every stream registered')
   const before = hub.stats().eventsDelivered
   const ids = [(await app.ticker.bus.publish('a', 0)).id]
@@ -92,10 +98,7 @@ test('events that pile up while a flush writes wait as long as it took, and what
   const { url, app } = await startApp(t, { ...TOPICS, sse: { maxConnectionsPerIp: 2000, flushIntervalMs: 0 } })
   const { hub, bus } = app.ticker
   const streams = WRITES_PER_TURN + 100 // each flush takes two turns of the loop; events come in between
-  const taps: StreamTap[] = []
-  for (let i = 0; i < streams; i += 100) {
-    taps.push(...await Promise.all(Array.from({ length: Math.min(100, streams - i) }, async () => StreamTap.open(t, `${url}/topics/a/stream`))))
-  }
+  const taps = await openTaps(t, `${url}/topics/a/stream`, streams)
   await waitUntil(() => hub.size === streams, 5000, 'every stream registered')
   const before = hub.stats().writes
   const events: Array<Promise<{ id: string }>> = []

@@ -131,7 +131,7 @@ export function createMetrics ({ config, bus, hub, scheduler, log }: MetricsSour
   })
   hubCounter('ticker_sse_events_delivered_total', 'Event frames written to streams (one per event per stream)', (s) => s.eventsDelivered)
   hubCounter('ticker_sse_bytes_written_total', 'Bytes written to SSE streams, heartbeats included', (s) => s.bytesWritten)
-  hubCounter('ticker_sse_writes_total', 'Writes to SSE streams: one per stream per flush, however many events it carries; heartbeats included', (s) => s.writes)
+  hubCounter('ticker_sse_writes_total', 'Writes to SSE streams: one per stream per flush, however many events it carries; heartbeats and replays included', (s) => s.writes)
   hubCounter('ticker_sse_replays_total', 'Streams opened with a resume ID (Last-Event-ID or lastEventId)', (s) => s.replays)
   hubCounter('ticker_sse_replayed_events_total', 'Events sent to resuming streams from the buffers', (s) => s.replayedEvents)
   hubCounter('ticker_sse_resets_total', 'reset events sent (history a client asked for was gone)', (s) => s.resets)

@@ -2,11 +2,15 @@
  * buildApp(config): the whole service as a Fastify instance that has not started listening.
  * Plugins are registered explicitly, in order; tests start it on an ephemeral port.
  */
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import cors from '@fastify/cors'
-import { createBus, type Bus } from './bus/index.ts'
+import { createBus, type Bus, type TickerEvent } from './bus/index.ts'
 import type { Config } from './config/schema.ts'
-import { NotFoundError } from './errors.ts'
+import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/plugins/errors.ts'
+import { createServerInTurn } from './http/pipelining.ts'
+import { loggerOptions } from './logger.ts'
+import { jsonFormat } from './sse/formats.ts'
+import { selectWriter } from './sse/writers/index.ts'
 import { TopicAccess } from './http/topic-access.ts'
 import healthRoutes from './http/routes/health.ts'
 import streamRoutes from './http/routes/stream.ts'
@@ -49,48 +53,18 @@ declare module 'fastify' {
 /** On close, how long requests in flight may take before their connections are cut. */
 const FORCE_CLOSE_AFTER_MS = 1000
 
-/** Friendlier words for the errors Fastify itself raises while reading a request. */
-function clientMessage (err: FastifyError, config: Readonly<Config>): string {
-  switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE': return `Request body is larger than the limit of ${config.server.bodyLimitBytes} bytes`
-    case 'FST_ERR_CTP_INVALID_JSON_BODY': return 'Request body is not valid JSON'
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY': return 'Request body is empty; send JSON such as {"data": ...}'
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return 'Send the body as JSON with "Content-Type: application/json"'
-    default: return err.message
-  }
-}
-
-/** The URL without secrets: `access_token` never reaches the logs. */
-const redactUrl = (url: string): string => url.replace(/([?&]access_token=)[^&]*/gi, '$1[redacted]')
-
-function routerErrorMessage (code: string, url: string): string {
-  const path = url.split('?')[0] ?? ''
-  if (code === 'FST_ERR_BAD_URL') return `The path ${JSON.stringify(path)} has a malformed %-escape`
-  if (code === 'FST_ERR_MAX_PARAM_LENGTH') return 'A part of the path is over 100 characters long (topic names have at most 64)'
-  return 'The request cannot be routed'
-}
-
 export async function buildApp (config: Readonly<Config>, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: {
-      level: config.log.level,
-      ...(options.prettyLogs === true ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {}),
-      ...(options.logStream === undefined ? {} : { stream: options.logStream }),
-      serializers: {
-        req: (req: FastifyRequest) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip })
-      }
-    },
+    logger: loggerOptions(config, options),
     logController: new LogController({ disableRequestLogging: !config.log.requests }),
     bodyLimit: config.server.bodyLimitBytes,
     trustProxy: config.server.trustProxy,
     // Streams live long: only a client or shutdown ends them.
     requestTimeout: 0,
-    // Errors the router raises before any route get the same {code, message} body as every other
-    // error, and (unlike Fastify's own) do not echo the query string, where a token may be.
-    frameworkErrors: (err, request, reply) => {
-      const raw: FastifyReply = reply // its generic type takes no plain body
-      raw.code(err.statusCode ?? 400).send({ code: err.code, message: routerErrorMessage(err.code, request.url) })
-    }
+    // Pipelined requests are handled only when their turn comes (never behind a stream).
+    serverFactory: (handler, settings) => createServerInTurn(handler, settings),
+    clientErrorHandler,
+    frameworkErrors: frameworkErrors(config)
   })
 
   const bus = createBus(config, {
@@ -101,16 +75,22 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   // Tiles follow the bus before the hub does: listeners run in order, so a tile already holds an
   // event when the hub renders that event's html frame.
   const stopTiles = await tiles.follow(bus)
+  const sseLog = app.log.child({ part: 'sse' })
   const hub = new SseHub({
     bus,
-    log: app.log.child({ part: 'sse' }),
+    log: sseLog,
+    writer: await selectWriter(config.sse.writer, sseLog),
+    formats: new Map([
+      [jsonFormat.name, jsonFormat],
+      // A tile's frame is its whole body: a replay needs only the last event of each topic.
+      ['html', { name: 'html', frame: (event: TickerEvent) => tiles.htmlFrame(event), lastOnly: true }]
+    ]),
     retryMs: config.sse.retryMs,
     heartbeatMs: config.sse.heartbeatMs,
     maxQueuedBytes: config.sse.maxQueuedBytes,
     flushIntervalMs: config.sse.flushIntervalMs,
     maxConnections: config.sse.maxConnections,
-    maxConnectionsPerIp: config.sse.maxConnectionsPerIp,
-    htmlFrame: (event) => tiles.htmlFrame(event)
+    maxConnectionsPerIp: config.sse.maxConnectionsPerIp
   })
   const scheduler = new Scheduler({
     producers: createProducers(config),
@@ -140,28 +120,11 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     await bus.close()
   })
 
-  app.setErrorHandler((err: FastifyError, request, reply) => {
-    const status = err.statusCode ?? 500
-    const ours = err.code?.startsWith('TICKER_ERR_') === true
-    if (status >= 500 && !ours) {
-      request.log.error({ err }, 'request failed')
-      return reply.code(status).send({ code: 'TICKER_ERR_INTERNAL', message: 'Internal server error' })
-    }
-    return reply.code(status).send({ code: err.code ?? 'TICKER_ERR_BAD_REQUEST', message: clientMessage(err, config) })
-  })
-  app.setNotFoundHandler(async (request, reply) => {
-    const err = new NotFoundError(request.method, redactUrl(request.url.split('?')[0] ?? ''))
-    reply.code(404)
-    // A person following a link gets a page; API clients get JSON.
-    if (request.headers.accept?.includes('text/html') === true) {
-      return reply.view('not-found', { pageTitle: 'Not found · Ticker', message: 'There is nothing at this address.' })
-    }
-    return { code: err.code, message: err.message }
-  })
-
   // The API speaks JSON only: a text/plain body is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain')
 
+  await registerWeb(app, eta)
+  await registerErrorHandling(app, config)
   if (config.cors.origins.length > 0) {
     await app.register(cors, {
       // Exact origins are echoed back. Credentials are allowed because EventSource clients such
@@ -180,9 +143,9 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     metrics = createMetrics({ config, bus, hub, scheduler, log: app.log.child({ part: 'metrics' }) })
     metrics.instrument(app)
     const { registry } = metrics
-    const { separate, token } = config.metrics
+    const { separate } = config.metrics
     if (separate.enabled) {
-      const server = metricsServer(registry, token)
+      const server = metricsServer(registry, config, (err) => app.log.error({ err }, 'metrics could not be collected'))
       app.addHook('onReady', async () => {
         server.listen(separate.port, separate.host)
         await once(server, 'listening')
@@ -198,7 +161,6 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     }
   }
 
-  await registerWeb(app, eta)
   const deps: RouteDeps = { config, bus, hub, scheduler, tiles, access: new TopicAccess(config, bus) }
   await app.register(healthRoutes, deps)
   await app.register(topicRoutes, deps)

@@ -1,36 +1,102 @@
 /**
- * Every error Ticker answers with over HTTP, in one catalogue.
- *
- * Codes are `TICKER_ERR_*`, never reused; messages say what to do about it.
+ * Every error Ticker answers with over HTTP, in one catalogue: one code per failure, never
+ * reused, each with its status and a message that says what to do about it. Every error body is
+ * `{code, message}` (see errorBody), on the main listener and the metrics one alike.
  */
 import createError from '@fastify/error'
+import { TOPIC_NAME_RULE } from './config/schema.ts'
 
+// Topics
 export const TopicUnknownError = createError<[string]>(
   'TICKER_ERR_TOPIC_UNKNOWN', 'Topic "%s" is not declared; declare it under `topics` in the config', 404)
-
 export const TopicNameInvalidError = createError<[string]>(
-  'TICKER_ERR_TOPIC_NAME', 'Topic name "%s" is invalid: use 1-64 of a-z 0-9 . _ - starting with a letter or digit, and not a reserved name', 400)
-
+  'TICKER_ERR_TOPIC_NAME', `Topic name "%s" is invalid: use ${TOPIC_NAME_RULE}`, 400)
 export const TopicLimitError = createError<[number]>(
   'TICKER_ERR_TOPIC_LIMIT', 'No more topics can be created: the limit of %s topics is reached', 409)
+export const TopicPrivateError = createError<[string]>(
+  'TICKER_ERR_TOPIC_PRIVATE', 'Topic "%s" is private: send the subscriber token as "Authorization: Bearer <token>" or ?access_token=<token>', 401)
 
+// Publishing
 export const PublishDisabledError = createError(
   'TICKER_ERR_PUBLISH_DISABLED', 'Publishing over HTTP is disabled: set TICKER_PUBLISH_TOKEN (auth.publishToken) to enable it', 403)
+export const PublishTokenMissingError = createError(
+  'TICKER_ERR_PUBLISH_TOKEN_MISSING', 'Publishing needs "Authorization: Bearer <publish token>"', 401)
+export const PublishTokenWrongError = createError(
+  'TICKER_ERR_PUBLISH_TOKEN_WRONG', 'The publish token is wrong', 401)
+export const DataNotJsonError = createError<[string]>(
+  'TICKER_ERR_DATA_NOT_JSON', 'data must be a JSON value: %s', 400)
+export const DataTooDeepError = createError<[number]>(
+  'TICKER_ERR_DATA_TOO_DEEP', 'data is nested deeper than %s levels; flatten it', 400)
 
-export const UnauthorizedError = createError<[string]>(
-  'TICKER_ERR_UNAUTHORIZED', '%s', 401)
-
+// Streams
+export const StreamFormatError = createError<[string]>(
+  'TICKER_ERR_STREAM_FORMAT', 'format must be one of %s (json is the default), given once', 400)
+export const TooManyTopicsError = createError<[number, number]>(
+  'TICKER_ERR_TOO_MANY_TOPICS', 'A stream may follow at most %s topics; got %s', 400)
 export const TooManyConnectionsError = createError(
   'TICKER_ERR_TOO_MANY_CONNECTIONS', 'The server has reached its limit of open streams; retry later', 503)
-
 export const TooManyConnectionsFromClientError = createError(
   'TICKER_ERR_TOO_MANY_CONNECTIONS_FROM_CLIENT', 'Too many open streams from your address; close some or retry later', 429)
-
 export const ShuttingDownError = createError(
   'TICKER_ERR_SHUTTING_DOWN', 'The server is shutting down; retry shortly', 503)
 
-export const BadRequestError = createError<[string]>(
-  'TICKER_ERR_BAD_REQUEST', '%s', 400)
+// Metrics
+export const MetricsTokenError = createError(
+  'TICKER_ERR_METRICS_TOKEN', 'Scraping needs "Authorization: Bearer <metrics token>" (metrics.token)', 401)
+export const MetricsOnlyError = createError(
+  'TICKER_ERR_NOT_FOUND', 'Only GET /metrics is served here', 404)
 
+// Requests in general
 export const NotFoundError = createError<[string, string]>(
   'TICKER_ERR_NOT_FOUND', 'Route %s %s does not exist', 404)
+export const PreflightError = createError(
+  'TICKER_ERR_PREFLIGHT', 'A CORS preflight needs the Origin and Access-Control-Request-Method headers', 400)
+export const MalformedRequestError = createError(
+  'TICKER_ERR_MALFORMED_REQUEST', 'The request is not valid HTTP/1.1', 400)
+export const HeadersTooLargeError = createError(
+  'TICKER_ERR_HEADERS_TOO_LARGE', 'The request headers are too large', 431)
+export const RequestTimeoutError = createError(
+  'TICKER_ERR_REQUEST_TIMEOUT', 'The request took too long to arrive', 408)
+export const InternalError = createError(
+  'TICKER_ERR_INTERNAL', 'Internal server error', 500)
+
+/** What every error answer says. */
+export interface ErrorBody {
+  readonly code: string
+  readonly message: string
+}
+
+interface CodedError {
+  readonly code?: string
+  readonly statusCode?: number
+  readonly message: string
+}
+
+/**
+ * Fastify's own errors while reading a request, in words a client can act on; their codes stay
+ * (clients may already test for them). `limits` fills in the numbers.
+ */
+function fastifyMessage (err: CodedError, limits: { readonly bodyLimitBytes: number }): string {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return `Request body is larger than the limit of ${limits.bodyLimitBytes} bytes`
+    case 'FST_ERR_CTP_INVALID_JSON_BODY': return 'Request body is not valid JSON'
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY': return 'Request body is empty; send JSON such as {"data": ...}'
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return 'Send the body as JSON with "Content-Type: application/json"'
+    case 'FST_ERR_MAX_PARAM_LENGTH': return 'A part of the path is over 100 characters long (topic names have at most 64)'
+    default: return err.message
+  }
+}
+
+/**
+ * The status and body of any error: ours as they are, Fastify's 4xx reworded, anything else an
+ * internal error (its details go to the log, not to the client). Messages never echo the URL.
+ */
+export function errorBody (err: CodedError, limits: { readonly bodyLimitBytes: number }): { status: number, body: ErrorBody } {
+  const status = err.statusCode ?? 500
+  const ours = err.code?.startsWith('TICKER_ERR_') === true
+  if (err.code === undefined || (status >= 500 && !ours)) {
+    const internal = new InternalError()
+    return { status: internal.statusCode, body: { code: internal.code, message: internal.message } }
+  }
+  return { status, body: { code: err.code, message: ours ? err.message : fastifyMessage(err, limits) } }
+}

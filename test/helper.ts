@@ -4,7 +4,7 @@
  */
 import { once } from 'node:events'
 import { get, type IncomingMessage } from 'node:http'
-import { createServer, type Server, type Socket } from 'node:net'
+import { connect, createServer, type Server, type Socket } from 'node:net'
 import type { TestContext } from 'node:test'
 import { EventSource } from 'eventsource'
 import { createParser } from 'eventsource-parser'
@@ -229,5 +229,63 @@ export class CuttableProxy {
   async close (): Promise<void> {
     this.cut()
     await new Promise((resolve) => this.#server.close(resolve))
+  }
+}
+
+/**
+ * A raw TCP connection to a server: what it sends is written as is (pipelined requests, partial
+ * requests, junk), and everything the server sends back is collected as latin1 text.
+ */
+export class RawConnection {
+  readonly socket: Socket
+  #text = ''
+  #closed = false
+
+  private constructor (socket: Socket) {
+    this.socket = socket
+    socket.setEncoding('latin1')
+    socket.on('data', (d: string) => { this.#text += d })
+    socket.on('error', () => {}) // a reset by the server is what some tests wait for
+    socket.on('close', () => { this.#closed = true })
+  }
+
+  static async open (t: TestContext, port: number, options: { allowHalfOpen?: boolean } = {}): Promise<RawConnection> {
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: options.allowHalfOpen ?? false })
+    t.after(() => socket.destroy())
+    await once(socket, 'connect')
+    return new RawConnection(socket)
+  }
+
+  /** Everything received so far. */
+  get text (): string { return this.#text }
+
+  get closed (): boolean { return this.#closed }
+
+  send (bytes: string): void { this.socket.write(bytes) }
+
+  async received (what: string | RegExp, timeoutMs = 5000): Promise<string> {
+    const found = (): boolean => (typeof what === 'string' ? this.#text.includes(what) : what.test(this.#text))
+    return waitUntil(() => found() && this.#text, timeoutMs, `${String(what)} (have ${JSON.stringify(this.#text.slice(0, 300))})`)
+  }
+
+  async whenClosed (timeoutMs = 5000): Promise<void> {
+    await waitUntil(() => this.#closed, timeoutMs, 'the connection to close')
+  }
+}
+
+/** `GET path` as a raw HTTP/1.1 request. */
+export const rawGet = (path: string, headers = ''): string => `GET ${path} HTTP/1.1\r\nHost: test\r\n${headers}\r\n`
+
+/** The payload of a chunked HTTP body, up to the last whole chunk (the rest may have been cut). */
+export function dechunk (body: string): string {
+  let out = ''
+  let at = 0
+  for (;;) {
+    const lineEnd = body.indexOf('\r\n', at)
+    if (lineEnd === -1) return out
+    const size = Number.parseInt(body.slice(at, lineEnd), 16)
+    if (!Number.isFinite(size) || size === 0 || body.length < lineEnd + 2 + size + 2) return out
+    out += body.slice(lineEnd + 2, lineEnd + 2 + size)
+    at = lineEnd + 2 + size + 2
   }
 }

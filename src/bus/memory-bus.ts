@@ -2,8 +2,9 @@
  * The embedded backend: a ring buffer per topic and in-process fan-out.
  * History lives as long as the process; a restart starts a new epoch.
  */
-import { BadRequestError, TopicLimitError, TopicNameInvalidError, TopicUnknownError } from '../errors.ts'
+import { TopicLimitError, TopicNameInvalidError, TopicUnknownError } from '../errors.ts'
 import { formatId, newEpoch, parseId } from './event-id.ts'
+import { encodePayload } from './payload.ts'
 import { planReplay } from './replay.ts'
 import { RingBuffer } from './ring-buffer.ts'
 import { isValidTopicName, type TopicRules } from './topics.ts'
@@ -48,7 +49,7 @@ export class MemoryBus implements Bus {
   /** publish() without the promise: the memory backend accepts events synchronously. */
   publishSync (topicName: string, data: unknown): TickerEvent {
     const topic = this.#topicForPublish(topicName)
-    const json = serialise(data)
+    const json = encodePayload(data)
     const now = this.#now()
     const seq = ++this.#seq
     const event: TickerEvent = Object.freeze({
@@ -137,15 +138,4 @@ export class MemoryBus implements Bus {
     this.#topics.set(name, created)
     return created
   }
-}
-
-function serialise (data: unknown): string {
-  let json: string | undefined
-  try {
-    json = JSON.stringify(data)
-  } catch (err) {
-    throw new BadRequestError(`data cannot be serialised as JSON: ${(err as Error).message}`)
-  }
-  if (json === undefined) throw new BadRequestError('data must be a JSON value (not undefined or a function)')
-  return json
 }

@@ -11,7 +11,7 @@
  *
  * Events always come in ascending seq, so the last one a client receives is a valid cursor.
  */
-import { parseId } from './event-id.ts'
+import { formatId, parseId } from './event-id.ts'
 import type { ReplayPlan, ResetReason, TickerEvent } from './types.ts'
 
 /** What planReplay needs to know of one topic's buffer. */
@@ -51,11 +51,12 @@ function invalidReason (lastId: string, epoch: string, headSeq: number): ResetRe
 
 export function planReplay (input: ReplayInput): ReplayPlan {
   const { topics, lastId, epoch, headSeq } = input
-  if (lastId === undefined) return { events: latestOf(topics, input), headSeq }
+  const cursor = formatId(epoch, headSeq)
+  if (lastId === undefined) return { events: latestOf(topics, input), headSeq, cursor }
 
   const reason = invalidReason(lastId, epoch, headSeq)
   if (reason !== undefined) {
-    return { reset: { topics: [...topics], reason }, events: latestOf(topics, input), headSeq }
+    return { reset: { topics: [...topics], reason }, events: latestOf(topics, input), headSeq, cursor }
   }
 
   const lastSeq = (parseId(lastId) as { seq: number }).seq
@@ -74,6 +75,6 @@ export function planReplay (input: ReplayInput): ReplayPlan {
   }
   events.sort(bySeq)
   return evicted.length > 0
-    ? { reset: { topics: evicted, reason: 'evicted' }, events, headSeq }
-    : { events, headSeq }
+    ? { reset: { topics: evicted, reason: 'evicted' }, events, headSeq, cursor }
+    : { events, headSeq, cursor }
 }

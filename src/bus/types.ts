@@ -29,6 +29,8 @@ export interface ReplayPlan {
   readonly events: readonly TickerEvent[]
   /** The bus position the plan was made at: live events at or before it are covered by the plan. */
   readonly headSeq: number
+  /** `headSeq` as an event ID: a client that was sent nothing after the plan resumes from here. */
+  readonly cursor: string
 }
 
 /** A page of one topic's history. */
@@ -54,7 +56,7 @@ export interface Bus {
   readonly epoch: string
   /**
    * Accepts an event: gives it an ID, buffers it, and hands it to every listener.
-   * Throws TopicUnknownError, TopicNameInvalidError, TopicLimitError or BadRequestError (data not JSON).
+   * Throws TopicUnknownError, TopicNameInvalidError, TopicLimitError, DataNotJsonError or DataTooDeepError.
    */
   publish (topic: string, data: unknown): Promise<TickerEvent>
   /**

@@ -10,7 +10,7 @@ import { parse as parseYaml } from 'yaml'
 import { Value } from '@sinclair/typebox/value'
 import type { TSchema } from '@sinclair/typebox'
 import { validateDetailed } from 'node-cron'
-import { ConfigSchema, RESERVED_TOPIC_NAMES, feedStatusTopic, type Config } from './schema.ts'
+import { ConfigSchema, RESERVED_TOPIC_NAMES, TOPIC_NAME_RULE, feedStatusTopic, type Config } from './schema.ts'
 
 /** The shipped defaults; every setting is there. */
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/default.yaml', import.meta.url))
@@ -108,7 +108,7 @@ function schemaProblems (candidate: unknown): string[] {
     const got = error.value === undefined ? 'nothing' : JSON.stringify(error.value)
     const unexpected = error.message === 'Unexpected property'
     const problem = unexpected && /^\/topics\/[^/]+$/.test(error.path)
-      ? `${field}: not a valid topic name; expected 1-64 of a-z 0-9 . _ - starting with a letter or digit`
+      ? `${field}: not a valid topic name; expected ${TOPIC_NAME_RULE}`
       : unexpected
         ? `${field}: unknown setting (check its spelling against config/default.yaml)`
         : `${field}: ${describeExpected(error.schema, error.message)}, got ${got}`

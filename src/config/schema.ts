@@ -13,6 +13,9 @@ export const TOPIC_NAME_PATTERN = '^[a-z0-9][a-z0-9._-]{0,63}$'
  */
 export const RESERVED_TOPIC_NAMES: ReadonlySet<string> = new Set(['reset', 'message', 'error', 'open', 'close', 'heartbeat'])
 
+/** The topic-name rule in words, for every message that states it. */
+export const TOPIC_NAME_RULE = `1-64 of a-z 0-9 . _ - starting with a letter or digit, and not a reserved name (${[...RESERVED_TOPIC_NAMES].join(', ')})`
+
 /** The topic a feed publishes its status to. */
 export const feedStatusTopic = (topic: string): string => `${topic}.status`
 
@@ -154,7 +157,9 @@ export const ConfigSchema = Type.Object({
     maxConnections: PositiveInt(1_000_000),
     maxConnectionsPerIp: PositiveInt(1_000_000),
     maxQueuedBytes: PositiveInt(1024 * 1024 * 1024),
-    flushIntervalMs: Type.Integer({ minimum: 0, maximum: 1000 })
+    flushIntervalMs: Type.Integer({ minimum: 0, maximum: 1000 }),
+    /** auto: the tuned writer where it passes its startup self-test on this Node; plain: public API only. */
+    writer: Type.Union([Type.Literal('auto'), Type.Literal('plain')])
   }, { additionalProperties: false }),
   api: Type.Object({
     historyLimit: PositiveInt(100_000)

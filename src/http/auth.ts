@@ -20,13 +20,13 @@ export function tokensEqual (given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), wanted)
 }
 
-/** The token of an `Authorization: Bearer <token>` header, if there is one. */
-export function bearerToken (request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization
-  if (header === undefined) return undefined
-  const match = /^Bearer +(\S+) *$/i.exec(header)
-  return match?.[1]
+/** The token of an `Authorization: Bearer <token>` header value, if it is one. */
+export function bearerTokenOf (header: string | undefined): string | undefined {
+  return header === undefined ? undefined : /^Bearer +(\S+) *$/i.exec(header)?.[1]
 }
+
+/** The token of a request's `Authorization: Bearer <token>` header, if there is one. */
+export const bearerToken = (request: FastifyRequest): string | undefined => bearerTokenOf(request.headers.authorization)
 
 /** The subscriber token a request offers: a Bearer header, or `?access_token=` (EventSource cannot set headers). */
 export function offeredSubscribeToken (request: FastifyRequest): string | undefined {

@@ -5,7 +5,7 @@
 import type { FastifyRequest } from 'fastify'
 import { isValidTopicName, type Bus } from '../bus/index.ts'
 import type { Config } from '../config/schema.ts'
-import { TopicUnknownError, UnauthorizedError } from '../errors.ts'
+import { TopicPrivateError, TopicUnknownError } from '../errors.ts'
 import { canReadPrivate } from './auth.ts'
 
 export class TopicAccess {
@@ -29,9 +29,7 @@ export class TopicAccess {
     const exists = this.#bus.hasTopic(topic) ||
       (this.#config.bus.allowUndeclaredTopics && isValidTopicName(topic))
     if (!exists) throw new TopicUnknownError(topic)
-    if (!this.canRead(request, topic)) {
-      throw new UnauthorizedError(`Topic "${topic}" is private: send the subscriber token as "Authorization: Bearer <token>" or ?access_token=<token>`)
-    }
+    if (!this.canRead(request, topic)) throw new TopicPrivateError(topic)
   }
 
   /** Whether the request may read `topic` (which need not exist). */

@@ -135,6 +135,7 @@ export function createMetrics ({ config, bus, hub, scheduler, log }: MetricsSour
   hubCounter('ticker_sse_replays_total', 'Streams opened with a resume ID (Last-Event-ID or lastEventId)', (s) => s.replays)
   hubCounter('ticker_sse_replayed_events_total', 'Events sent to resuming streams from the buffers', (s) => s.replayedEvents)
   hubCounter('ticker_sse_resets_total', 'reset events sent (history a client asked for was gone)', (s) => s.resets)
+  hubCounter('ticker_sse_frame_failures_total', 'Events a stream format could not frame (a renderer failed); its streams skipped them', (s) => s.frameFailures)
 
   // Bus
   const published = counter({ name: 'ticker_bus_events_published_total', help: 'Events accepted by the bus', labelNames: ['topic'] })

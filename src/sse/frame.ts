@@ -48,9 +48,12 @@ export function eventFrame (event: TickerEvent): Buffer {
   return frame
 }
 
-/** A control event (such as `reset`): no `id:`, so the client's cursor stays where it was. */
-export function controlFrame (name: string, data: unknown): Buffer {
-  return Buffer.from(encodeFrameText(name, JSON.stringify(data)))
+/**
+ * A control event (such as `reset`). Without `id` the client's cursor stays where it was; with
+ * one, the client resumes from there.
+ */
+export function controlFrame (name: string, data: unknown, id?: string): Buffer {
+  return Buffer.from(encodeFrameText(name, JSON.stringify(data), id))
 }
 
 /** `retry:` tells the client how long to wait before reconnecting; digits only. */

@@ -3,7 +3,9 @@
  * get identical bytes, so the hub builds each flush once per group, not once per session.
  */
 import type { TickerEvent } from '../bus/index.ts'
-import type { PendingFrame, Session, StreamFormat } from './session.ts'
+import type { StreamFormat } from './formats.ts'
+import type { PendingFrame } from './handover.ts'
+import type { Session, Slice } from './session.ts'
 
 /**
  * The bytes of the last replay written to a session of the group (reset and replayed events, as
@@ -11,10 +13,10 @@ import type { PendingFrame, Session, StreamFormat } from './session.ts'
  * storm thousands of clients resume from the same event. Dropped when the group gets a new event.
  */
 export interface ReplayBytes {
+  /** The reset notice as JSON (its id included), if any. */
   readonly reset: string | undefined
   readonly events: readonly TickerEvent[]
-  readonly bytes: Buffer
-  readonly chunk: Buffer
+  readonly slice: Slice
 }
 
 /** Sessions with the same topics and format. */
@@ -30,7 +32,7 @@ export interface Group {
   wroteAt: number
 }
 
-const groupKey = (topics: readonly string[], format: StreamFormat): string => `${format}|${[...topics].sort().join(',')}`
+const groupKey = (topics: readonly string[], format: StreamFormat): string => `${format.name}|${[...topics].sort().join(',')}`
 
 export class Groups {
   readonly #byKey = new Map<string, Group>()

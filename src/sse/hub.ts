@@ -1,92 +1,80 @@
 /**
  * The SSE hub: every open stream, and the one path by which bus events reach them.
  *
- * - One bus subscription for the whole hub; each event is encoded once (frame.ts).
+ * - One bus subscription for the whole hub; each event is framed once per format (formats.ts).
  * - Sessions that follow the same topics in the same format form a group (groups.ts) and get
- *   identical bytes. Events are coalesced: at a flush each group's frames are joined into one
- *   HTTP chunk, built once and written to every session of the group with one socket write.
- *   When flushes happen, and in what slices, is flusher.ts; what each session gets is here.
- * - One heartbeat timer for all sessions. Streams that got events lately need no heartbeat and get
- *   none: a busy stream costs no extra writes, an idle one gets a comment every `heartbeatMs`.
- * - A session whose unsent bytes pass `maxQueuedBytes` is disconnected: the server never buffers
- *   without bound for a slow reader.
- * - Opening a stream: register (holding live frames back), ask the bus for the replay plan, write
- *   the head with reset/replay, then release held frames newer than the plan. Nothing is lost
- *   between the plan and going live, nothing is sent twice — whether the bus answers at once or
- *   after a round trip.
+ *   identical bytes; the flusher (flusher.ts) decides when and in what slices they are written.
+ * - One heartbeat timer for all sessions, written through the flusher. Streams that got events
+ *   lately get none: a busy stream costs no extra writes, an idle one gets a comment every
+ *   `heartbeatMs`.
+ * - Who may open a stream, and how many: admission.ts. Each session ends with its socket.
+ * - Opening a stream: register (its live frames are held), ask the bus for the replay plan, send
+ *   the head, then hand over (handover.ts, Session.handOver): nothing lost between the plan and
+ *   going live, nothing sent twice, whether the bus answers at once or after a round trip.
+ * - A frame that cannot be made (a format's renderer failed) is logged and counted, and skipped
+ *   for that format's streams only.
  */
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import type { FastifyBaseLogger } from 'fastify'
-import type { Bus, ReplayPlan, TickerEvent } from '../bus/index.ts'
-import { commentFrame, controlFrame, eventFrame, httpChunk, joinAsChunk, retryFrame } from './frame.ts'
-import { Flusher, WRITES_PER_TURN, type Batch } from './flusher.ts'
-import { Groups, type Group, type ReplayBytes } from './groups.ts'
-import { Session, type PendingFrame, type StreamFormat } from './session.ts'
+import type { Bus, TickerEvent } from '../bus/index.ts'
+import { Admission, streamSocket, type Refusal } from './admission.ts'
+import type { StreamFormat } from './formats.ts'
+import { commentFrame, controlFrame, joinAsChunk, retryFrame } from './frame.ts'
+import { Flusher } from './flusher.ts'
+import { Groups, type Group } from './groups.ts'
+import { planHandover, type Handover } from './handover.ts'
+import { Session, type SessionContext, type Slice, type WriteStats } from './session.ts'
+import type { StreamWriter } from './writers/index.ts'
 
 export interface HubOptions {
   readonly bus: Bus
   readonly log: FastifyBaseLogger
+  /** How bytes reach sockets (writers/). */
+  readonly writer: StreamWriter
+  /** Every format a stream may ask for, by name. */
+  readonly formats: ReadonlyMap<string, StreamFormat>
   /** `retry:` sent first on every stream, in ms. */
   readonly retryMs: number
-  /**
-   * The longest a stream goes without bytes, in ms (give or take a loop turn): a heartbeat comment
-   * goes to the streams that got nothing for about this long.
-   */
+  /** The longest a stream goes without bytes, in ms (give or take a loop turn). */
   readonly heartbeatMs: number
-  /** Unsent bytes allowed per session before it is disconnected. */
+  /** Bytes a session may fall behind before it is disconnected. */
   readonly maxQueuedBytes: number
   readonly maxConnections: number
   readonly maxConnectionsPerIp: number
-  /**
-   * The shortest time between two flushes, in ms. An event after a quiet spell is written as
-   * soon as the code that published it is done (a microtask); under a high rate, events wait (at
-   * most this long) and go out together. 0: never wait.
-   */
+  /** The shortest time between two flushes, in ms (flusher.ts). */
   readonly flushIntervalMs: number
-  /** Frames for `format: 'html'` sessions; without it, such sessions get JSON frames. */
-  readonly htmlFrame?: (event: TickerEvent) => Buffer
 }
 
 export type CloseReason = 'client' | 'slow' | 'shutdown' | 'error'
 
 /** Counters since the hub started; read by /metrics. */
-export interface HubStats {
+export interface HubStats extends WriteStats {
   opened: number
   closed: Record<CloseReason, number>
-  /** Event frames written (one per event per session; heartbeats and control frames excluded). */
-  eventsDelivered: number
-  /** Every byte written to streams. */
-  bytesWritten: number
-  /** Writes to streams: one per stream per flush (however many events it carries), heartbeats and replays included. */
-  writes: number
   /** Streams opened with a resume ID. */
   replays: number
   /** Events written while replaying. */
   replayedEvents: number
   resets: number
+  /** Frames a format failed to make (each skipped for that format's streams). */
+  frameFailures: number
 }
 
-/** Why a new stream cannot be admitted, if it cannot. */
-export type Refusal = 'closing' | 'total' | 'per-ip'
+export type { Refusal } from './admission.ts'
 
 export interface OpenOptions {
   readonly ip: string
   readonly topics: readonly string[]
   readonly lastId: string | undefined
-  /** Defaults to json. */
-  readonly format?: StreamFormat
-  /** Response headers (content type, CORS, ...); undefined values are left out. */
-  readonly headers: Readonly<Record<string, string | number | string[] | undefined>>
+  readonly format: StreamFormat
+  /** Response headers (content type, CORS, ...). */
+  readonly headers: Readonly<Record<string, string | number | string[]>>
 }
 
-/** The last event of each topic, in bus order. */
-function lastOfEachTopic (events: readonly TickerEvent[]): TickerEvent[] {
-  const last = new Map<string, TickerEvent>()
-  for (const event of events) last.set(event.topic, event)
-  return [...last.values()].sort((a, b) => a.seq - b.seq)
-}
+/** A replay above this size goes out in slices, each when the peer took the one before. */
+const REPLAY_SLICE_BYTES = 64 * 1024
 
 const HEARTBEAT = commentFrame('heartbeat')
 const SHUTDOWN = commentFrame('server shutting down')
@@ -94,10 +82,11 @@ const SHUTDOWN = commentFrame('server shutting down')
 export class SseHub {
   readonly #options: HubOptions
   readonly #retry: Buffer
+  readonly #sliceBytes: number
   readonly #sessions = new Set<Session>()
   readonly #groups = new Groups()
   readonly #flusher: Flusher
-  readonly #perIp = new Map<string, number>()
+  readonly #admission: Admission
   /** Connections of streams ended by close(), until they close. */
   readonly #ending = new Set<Socket>()
   readonly #stats: HubStats = {
@@ -108,20 +97,23 @@ export class SseHub {
     writes: 0,
     replays: 0,
     replayedEvents: 0,
-    resets: 0
+    resets: 0,
+    frameFailures: 0
   }
 
-  readonly #refused: Record<Refusal, number> = { closing: 0, total: 0, 'per-ip': 0 }
+  readonly #context: SessionContext
   readonly #unsubscribe: () => void
   readonly #heartbeat: NodeJS.Timeout
   /** When the heartbeat timer last fired (performance.now()). */
   #lastTick = -Infinity
-  #closing = false
 
   constructor (options: HubOptions) {
     this.#options = options
     this.#retry = retryFrame(options.retryMs)
-    this.#flusher = new Flusher(options.flushIntervalMs, (batch, session) => this.#deliver(batch, session))
+    this.#sliceBytes = Math.max(1, Math.min(REPLAY_SLICE_BYTES, Math.floor(options.maxQueuedBytes / 2)))
+    this.#admission = new Admission(options)
+    this.#flusher = new Flusher(options.flushIntervalMs, HEARTBEAT)
+    this.#context = { stats: this.#stats, maxQueuedBytes: options.maxQueuedBytes, onSlow: (session) => this.#slow(session) }
     this.#unsubscribe = options.bus.subscribe((event) => this.#fanOut(event))
     // Ticks at half the interval: a group written to since the last tick is skipped, so no stream
     // waits longer than the interval for bytes, and an idle one gets a comment every other tick.
@@ -129,10 +121,21 @@ export class SseHub {
   }
 
   /** True once close() was called: new streams are refused. */
-  get closing (): boolean { return this.#closing }
+  get closing (): boolean { return this.#admission.closing }
 
   /** Open streams now. */
   get size (): number { return this.#sessions.size }
+
+  /** Which writer puts bytes on sockets. */
+  get writer (): StreamWriter['name'] { return this.#options.writer.name }
+
+  /** The names of the formats streams may ask for. */
+  get formatNames (): string[] { return [...this.#options.formats.keys()] }
+
+  /** The format named `name`, if streams may ask for it. */
+  format (name: string): StreamFormat | undefined {
+    return this.#options.formats.get(name)
+  }
 
   /** Sessions following `topic` now. */
   subscribers (topic: string): number {
@@ -144,31 +147,29 @@ export class SseHub {
     return { ...this.#stats, closed: { ...this.#stats.closed } }
   }
 
-  /** Whether a stream from `ip` may open now; a refusal is counted. */
+  /** Why a stream from `ip` may not open now (the refusal is counted); undefined when it may. */
   refusal (ip: string): Refusal | undefined {
-    const refusal = this.#closing
-      ? 'closing'
-      : this.#sessions.size >= this.#options.maxConnections
-        ? 'total'
-        : (this.#perIp.get(ip) ?? 0) >= this.#options.maxConnectionsPerIp ? 'per-ip' : undefined
-    if (refusal !== undefined) this.#refused[refusal]++
-    return refusal
+    return this.#admission.refusal(ip)
   }
 
   /** Streams refused since start, by limit. */
   refusedCounts (): Readonly<Record<Refusal, number>> {
-    return { ...this.#refused }
+    return this.#admission.refusedCounts()
   }
 
-  /** Takes over `res`: headers, `retry:`, replay or reset, then live events until either side closes. */
-  async open (res: ServerResponse, { ip, topics, lastId, headers, format = 'json' }: OpenOptions): Promise<void> {
-    const session = new Session(res, ip, topics, format)
-    const defined: Record<string, string | number | string[]> = {}
-    for (const [name, value] of Object.entries(headers)) if (value !== undefined) defined[name] = value
+  /**
+   * Takes over `res`: head, `retry:`, replay or reset, then live events until either side closes.
+   * A response whose connection is gone, or that waits behind another on its connection, opens
+   * nothing.
+   */
+  async open (res: ServerResponse, { ip, topics, lastId, headers, format }: OpenOptions): Promise<void> {
+    const socket = streamSocket(res)
+    if (socket === undefined) return
+    const session = new Session(res, ip, topics, format, this.#context)
     this.#stats.opened++
     if (lastId !== undefined) this.#stats.replays++
     const group = this.#add(session)
-    res.on('close', () => this.#remove(session, 'client'))
+    socket.once('close', () => this.#remove(session, 'client'))
 
     let plan
     try {
@@ -181,46 +182,11 @@ export class SseHub {
     if (session.closed) return
     // The head waits for the plan: head, `retry:` and replay then leave in one write (the head's
     // write is corked until the end of this tick, and the replay joins it).
-    session.start(200, defined, this.#retry)
-    this.#stats.bytesWritten += this.#retry.length
-    // An html frame is a whole tile, so only the last of each topic matters.
-    const events = session.format === 'html' ? lastOfEachTopic(plan.events) : plan.events
-    if (plan.reset !== undefined) this.#stats.resets++
-    if (lastId !== undefined) this.#stats.replayedEvents += events.length
-    const replay = this.#replayBytes(group, plan.reset, events)
-    // Reset, replay and the live frames held meanwhile go out as one write (a reconnect storm
-    // is thousands of these at once).
-    const held: Buffer[] = []
-    for (const { seq, frame } of session.pending ?? []) if (seq > plan.headSeq) held.push(frame)
-    session.pending = undefined
-    session.pendingBytes = 0
-    session.liveAfterSeq = plan.headSeq
-    const count = events.length + held.length
-    if (held.length === 0) {
-      if (replay !== undefined) this.#write(session, replay.bytes, count, replay.chunk)
-    } else {
-      const { bytes, chunk } = joinAsChunk(replay === undefined ? held : [replay.bytes, ...held])
-      this.#write(session, bytes, count, chunk)
-    }
-  }
-
-  /**
-   * The reset and replayed events as one chunk, shared with the group's other sessions that
-   * resume from the same point (compared event by event: a plan is built from the bus's event
-   * objects). Undefined when there is nothing to replay.
-   */
-  #replayBytes (group: Group, reset: ReplayPlan['reset'], events: readonly TickerEvent[]): ReplayBytes | undefined {
-    if (reset === undefined && events.length === 0) return undefined
-    const resetJson = reset === undefined ? undefined : JSON.stringify(reset)
-    const cached = group.replay
-    if (cached !== undefined && cached.reset === resetJson && cached.events.length === events.length &&
-      cached.events.every((event, i) => event === events[i])) return cached
-    const parts: Buffer[] = []
-    if (resetJson !== undefined) parts.push(controlFrame('reset', reset))
-    for (const event of events) parts.push(this.#frame(event, group.format))
-    const { bytes, chunk } = joinAsChunk(parts)
-    group.replay = { reset: resetJson, events, bytes, chunk }
-    return group.replay
+    session.start(this.#options.writer, headers, this.#retry)
+    const handover = planHandover(plan, session.held, format.lastOnly === true)
+    if (handover.reset !== undefined) this.#stats.resets++
+    if (lastId !== undefined) this.#stats.replayedEvents += handover.events.length
+    session.handOver(this.#replay(group, handover), handover.liveAfterSeq)
   }
 
   /**
@@ -229,9 +195,10 @@ export class SseHub {
    * destroyEnded().
    */
   close (): void {
-    if (this.#closing) return
-    this.#closing = true
+    if (this.#admission.closing) return
+    this.#admission.close()
     clearInterval(this.#heartbeat)
+    this.#flusher.close()
     this.#unsubscribe()
     for (const session of this.#sessions) {
       if (!session.started) {
@@ -240,13 +207,11 @@ export class SseHub {
         this.#drop(session, 'shutdown')
         continue
       }
-      this.#write(session, SHUTDOWN)
-      this.#remove(session, 'shutdown')
       const socket = session.res.socket
-      session.res.end()
+      session.end(SHUTDOWN)
+      this.#remove(session, 'shutdown')
       if (socket === null) continue
-      // No other request follows on a stream's connection (and its parser may be released,
-      // so the server no longer tracks it as idle): end it here.
+      // No other request follows on a stream's connection: end it here.
       socket.end()
       this.#ending.add(socket)
       socket.once('close', () => this.#ending.delete(socket))
@@ -258,49 +223,79 @@ export class SseHub {
     for (const socket of this.#ending) socket.destroy()
   }
 
-  #frame (event: TickerEvent, format: StreamFormat): Buffer {
-    return format === 'html' && this.#options.htmlFrame !== undefined ? this.#options.htmlFrame(event) : eventFrame(event)
+  /**
+   * The reset and replayed frames as write-ready slices. One slice is shared with the group's
+   * other sessions that resume from the same point (compared event by event: a plan is built from
+   * the bus's event objects); a replay above the slice size is cut into several.
+   */
+  #replay (group: Group, { reset, events }: Handover): Slice[] {
+    if (reset === undefined && events.length === 0) return []
+    const resetJson = reset === undefined ? undefined : JSON.stringify(reset)
+    const cached = group.replay
+    if (cached !== undefined && cached.reset === resetJson && cached.events.length === events.length &&
+      cached.events.every((event, i) => event === events[i])) return [cached.slice]
+
+    const slices: Slice[] = []
+    let frames: Buffer[] = []
+    let bytes = 0
+    let count = 0
+    const cut = (): void => {
+      const joined = joinAsChunk(frames)
+      slices.push({ bytes: joined.bytes, chunk: joined.chunk, events: count })
+      frames = []
+      bytes = 0
+      count = 0
+    }
+    if (reset !== undefined) frames.push(controlFrame('reset', { topics: reset.topics, reason: reset.reason }, reset.id))
+    for (const event of events) {
+      const frame = this.#frame(group.format, event)
+      if (frame === undefined) continue
+      if (bytes > 0 && bytes + frame.length > this.#sliceBytes) cut()
+      frames.push(frame)
+      bytes += frame.length
+      count++
+    }
+    if (frames.length > 0) cut()
+    if (slices.length === 1) group.replay = { reset: resetJson, events, slice: slices[0] as Slice }
+    return slices
+  }
+
+  /** The frame of `event` in `format`, or undefined (logged and counted) when the format cannot make it. */
+  #frame (format: StreamFormat, event: TickerEvent): Buffer | undefined {
+    try {
+      return format.frame(event)
+    } catch (err) {
+      this.#stats.frameFailures++
+      this.#options.log.error({ err, format: format.name, topic: event.topic, id: event.id },
+        'an event could not be framed; streams of this format skip it')
+      return undefined
+    }
   }
 
   #fanOut (event: TickerEvent): void {
     const groups = this.#groups.following(event.topic)
     if (groups === undefined) return
-    let json: Buffer | undefined
-    let html: Buffer | undefined
+    // Each format is framed at most once per event, whatever the number of sessions.
+    let format: StreamFormat | undefined
+    let frame: Buffer | undefined
+    let failed: Set<StreamFormat> | undefined
     for (const group of groups) {
-      // Each format is encoded at most once per event, whatever the number of sessions.
-      const frame = group.format === 'html'
-        ? (html ??= this.#frame(event, 'html'))
-        : (json ??= eventFrame(event))
-      this.#flusher.add(group, { seq: event.seq, frame })
+      if (group.format !== format) {
+        if (failed?.has(group.format) === true) continue
+        format = group.format
+        frame = this.#frame(format, event)
+        if (frame === undefined) {
+          (failed ??= new Set()).add(format)
+          continue
+        }
+      }
+      this.#flusher.add(group, { seq: event.seq, frame: frame as Buffer })
       group.replay = undefined // resuming sessions now get this event too: their replay differs
     }
     this.#flusher.schedule()
   }
 
-  /** What one session gets of a flushed batch: held back during its replay, or what the replay did not cover. */
-  #deliver (batch: Batch, session: Session): void {
-    const { frames, bytes } = batch
-    const first = frames[0] as PendingFrame
-    if (session.closed) return
-    if (session.pending !== undefined) {
-      for (const f of frames) session.pending.push(f)
-      session.pendingBytes += bytes.length
-      this.#checkBacklog(session)
-    } else if (first.seq > session.liveAfterSeq) {
-      if (session.socket !== null) batch.chunk ??= httpChunk(bytes)
-      this.#write(session, bytes, frames.length, batch.chunk)
-    } else {
-      // Went live during this window: its replay already covered the older frames.
-      const newer = frames.filter((f) => f.seq > session.liveAfterSeq)
-      if (newer.length > 0) {
-        const { bytes, chunk } = joinAsChunk(newer.map((f) => f.frame))
-        this.#write(session, bytes, newer.length, chunk)
-      }
-    }
-  }
-
-  /** Sends the heartbeat to the sessions of every group that was not written to since the last tick. */
+  /** Heartbeats for the live sessions of every group that was not written to since the last tick. */
   #tick (): void {
     const now = performance.now()
     const since = this.#lastTick
@@ -309,33 +304,13 @@ export class SseHub {
     for (const group of this.#groups.all()) {
       if (group.wroteAt >= since) continue
       group.wroteAt = now
-      // A session still waiting for its replay plan has no head yet; it gets bytes soon.
-      for (const session of group.sessions) if (session.started) sessions.push(session)
+      for (const session of group.sessions) if (session.live) sessions.push(session)
     }
-    if (sessions.length > 0) this.#beat(sessions)
+    this.#flusher.heartbeat(sessions)
   }
 
-  /** Writes the heartbeat to `sessions`, WRITES_PER_TURN per turn of the loop, like a flush. */
-  #beat (sessions: readonly Session[], from = 0): void {
-    const end = Math.min(sessions.length, from + WRITES_PER_TURN)
-    for (let i = from; i < end; i++) this.#write(sessions[i] as Session, HEARTBEAT)
-    if (end < sessions.length && !this.#closing) setImmediate(() => this.#beat(sessions, end))
-  }
-
-  /** Writes `bytes` (holding `events` event frames) to one session, then checks its backlog. */
-  #write (session: Session, bytes: Buffer, events = 0, chunk?: Buffer): void {
-    if (session.closed) return
-    session.write(bytes, chunk)
-    this.#stats.bytesWritten += bytes.length
-    this.#stats.writes++
-    this.#stats.eventsDelivered += events
-    this.#checkBacklog(session)
-  }
-
-  #checkBacklog (session: Session): void {
-    if (session.queuedBytes <= this.#options.maxQueuedBytes) return
-    this.#options.log.warn({ ip: session.ip, topics: session.topics, queuedBytes: session.queuedBytes },
-      'disconnecting a slow SSE reader')
+  #slow (session: Session): void {
+    this.#options.log.warn({ ip: session.ip, topics: session.topics }, 'disconnecting a slow SSE reader')
     this.#drop(session, 'slow')
   }
 
@@ -346,20 +321,16 @@ export class SseHub {
 
   #add (session: Session): Group {
     this.#sessions.add(session)
-    this.#perIp.set(session.ip, (this.#perIp.get(session.ip) ?? 0) + 1)
+    this.#admission.enter(session.ip)
     return this.#groups.add(session)
   }
 
   /** Forgets a session; idempotent, so the 'close' that follows a drop changes nothing. */
   #remove (session: Session, reason: CloseReason): void {
-    if (session.closed) return
-    session.closed = true
-    session.pending = undefined
+    if (!this.#sessions.delete(session)) return
+    session.close()
     this.#stats.closed[reason]++
-    this.#sessions.delete(session)
-    const count = (this.#perIp.get(session.ip) ?? 1) - 1
-    if (count === 0) this.#perIp.delete(session.ip)
-    else this.#perIp.set(session.ip, count)
+    this.#admission.leave(session.ip)
     this.#groups.remove(session)
   }
 }

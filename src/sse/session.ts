@@ -1,20 +1,57 @@
 /**
- * One open stream: where its bytes go, the topics it follows, and — while its replay is being
- * prepared — the live frames that arrived meanwhile.
+ * One open stream: where its bytes go, the topics and format it follows, and where it is in its
+ * life. It owns its invariants; the hub and the flusher only call its methods.
+ *
+ *     opening ──start(), handOver()──► replaying ──last slice taken──► live
+ *        │                                 │                             │
+ *        └───────── close(): socket gone, too slow, shutdown, error ─────┴──► closed
+ *
+ * - opening: the head is not sent yet (the bus is preparing the replay plan).
+ * - replaying: the replay is being written. A long one goes in slices, each when the peer has
+ *   taken the one before, so a reader taking a long history is never cut for the server's own
+ *   burst.
+ * - Until live, frames published for the stream are held, then written after the replay (those
+ *   the replay did not cover). Held bytes count against `maxQueuedBytes`; once live, the bytes
+ *   the peer has not taken do.
  *
  * Kept small on purpose: there is one per open connection.
  */
 import type { ServerResponse } from 'node:http'
-import type { Socket } from 'node:net'
-import { httpChunk } from './frame.ts'
-import { releaseParser } from './parser.ts'
+import { joinAsChunk } from './frame.ts'
+import type { StreamFormat } from './formats.ts'
+import type { PendingFrame } from './handover.ts'
+import type { StreamOutput, StreamWriter } from './writers/index.ts'
 
-/** `json`: each event's payload. `html`: the rendered tile after each event (see http/views/tiles.ts). */
-export type StreamFormat = 'json' | 'html'
+/** Counters every session adds to; the hub's stats. */
+export interface WriteStats {
+  /** Event frames written (one per event per session; heartbeats and control frames excluded). */
+  eventsDelivered: number
+  /** Every byte written to streams. */
+  bytesWritten: number
+  /** Writes to streams: one per stream per flush (however many events it carries), heartbeats and replays included. */
+  writes: number
+}
 
-export interface PendingFrame {
-  readonly seq: number
-  readonly frame: Buffer
+/** What all sessions of one hub share. */
+export interface SessionContext {
+  readonly stats: WriteStats
+  readonly maxQueuedBytes: number
+  /** Called when the session fell more than `maxQueuedBytes` behind; the hub drops it. */
+  readonly onSlow: (session: Session) => void
+}
+
+/** Bytes ready to write, and how many events they carry. */
+export interface Slice {
+  readonly bytes: Buffer
+  /** `bytes` as one HTTP chunk, when already made. */
+  readonly chunk?: Buffer
+  readonly events: number
+}
+
+/** Frames of one flush window of the session's group: the same bytes for each of its sessions. */
+export interface Batch {
+  readonly frames: readonly PendingFrame[]
+  readonly bytes: Buffer
 }
 
 export class Session {
@@ -22,57 +59,130 @@ export class Session {
   readonly ip: string
   readonly topics: readonly string[]
   readonly format: StreamFormat
-  /**
-   * The socket, when frames may be written to it directly as ready-made HTTP chunks (a chunked
-   * HTTP/1.1 response): the same chunk bytes go to every stream, and ServerResponse's per-write
-   * framing is skipped. Null otherwise (such as HTTP/1.0); then frames go through `res.write`.
-   */
-  socket: Socket | null = null
-  /** Live frames held back until the replay is written; undefined once live. */
-  pending: PendingFrame[] | undefined = []
-  pendingBytes = 0
+  readonly #context: SessionContext
+  #output: StreamOutput | undefined
+  /** Live frames held until the hand-over is done; undefined once live. */
+  #held: PendingFrame[] | undefined = []
+  #heldBytes = 0
   /** Live frames up to this seq were covered by the replay. */
-  liveAfterSeq = 0
-  closed = false
+  #liveAfterSeq = 0
+  #closed = false
 
-  constructor (res: ServerResponse, ip: string, topics: readonly string[], format: StreamFormat) {
+  constructor (res: ServerResponse, ip: string, topics: readonly string[], format: StreamFormat, context: SessionContext) {
     this.res = res
     this.ip = ip
     this.topics = topics
     this.format = format
+    this.#context = context
+  }
+
+  /** Whether the response head was sent. */
+  get started (): boolean { return this.#output !== undefined }
+
+  /** Whether the hand-over is done: the session gets live frames as they come. */
+  get live (): boolean { return this.#held === undefined && !this.#closed }
+
+  get closed (): boolean { return this.#closed }
+
+  /** The live frames held so far. */
+  get held (): readonly PendingFrame[] { return this.#held ?? [] }
+
+  /** Sends the response head and `first` (the `retry:` frame). */
+  start (writer: StreamWriter, headers: Readonly<Record<string, string | number | string[]>>, first: Buffer): void {
+    this.#output = writer.start(this.res, 200, headers, first)
+    this.#context.stats.bytesWritten += first.length // one write with what follows it in this tick
   }
 
   /**
-   * Sends the response head with the first frame (one write for both); from here on frames may go
-   * straight to the socket.
+   * Writes `replay` (reset and replayed frames, in slices), then the held frames after
+   * `liveAfterSeq`, and goes live. A replay of one slice leaves with the held frames in one write
+   * (a reconnect storm is thousands of these at once).
    */
-  start (status: number, headers: Record<string, string | number | string[]>, first: Buffer): void {
-    this.res.writeHead(status, headers)
-    this.res.write(first)
-    // Node keeps the sent head as `_header`, built by appending field after field: a tree of
-    // ~60 string pieces (≈2 KB) held for the life of the stream. The same text, flat, is ≈250 bytes.
-    const head: unknown = Reflect.get(this.res, '_header')
-    if (typeof head === 'string') Reflect.set(this.res, '_header', Buffer.from(head, 'latin1').toString('latin1'))
-    const chunked = Reflect.get(this.res, 'chunkedEncoding') === true
-    this.socket = chunked && this.res.socket !== null ? this.res.socket : null
-    // No further request can be answered on this connection: its parser goes (see parser.ts).
-    if (this.socket !== null) releaseParser(this.socket, this.res.req)
+  handOver (replay: readonly Slice[], liveAfterSeq: number): void {
+    this.#liveAfterSeq = liveAfterSeq
+    if (replay.length > 1) {
+      this.#pace(replay, 0)
+      return
+    }
+    const first = replay[0]
+    const held = (this.#held ?? []).filter((f) => f.seq > liveAfterSeq)
+    this.#held = undefined
+    this.#heldBytes = 0
+    if (held.length === 0) {
+      if (first !== undefined) this.#send(first.bytes, first.events, first.chunk)
+      return
+    }
+    const frames = held.map((f) => f.frame)
+    const { bytes, chunk } = joinAsChunk(first === undefined ? frames : [first.bytes, ...frames])
+    this.#send(bytes, (first?.events ?? 0) + held.length, chunk)
   }
 
-  /** Whether the response head was sent (start() was called). */
-  get started (): boolean {
-    return this.res.headersSent
+  /** What the session gets of a flushed batch: held until live, then what the replay did not cover. */
+  deliver (batch: Batch): void {
+    if (this.#closed) return
+    if (this.#held !== undefined) {
+      for (const frame of batch.frames) this.#held.push(frame)
+      this.#heldBytes += batch.bytes.length
+      if (this.#heldBytes > this.#context.maxQueuedBytes) this.#context.onSlow(this)
+      return
+    }
+    const { frames, bytes } = batch
+    if ((frames[0] as PendingFrame).seq > this.#liveAfterSeq) {
+      this.#send(bytes, frames.length)
+    } else {
+      // Went live during this window: the replay already covered the older frames.
+      const newer = frames.filter((f) => f.seq > this.#liveAfterSeq)
+      if (newer.length === 0) return
+      const joined = joinAsChunk(newer.map((f) => f.frame))
+      this.#send(joined.bytes, newer.length, joined.chunk)
+    }
+    this.#checkBacklog()
   }
 
-  /** Writes one frame (or several, concatenated); `chunk` may pass its ready-made chunk. */
-  write (frame: Buffer, chunk?: Buffer): void {
-    if (this.socket !== null) this.socket.write(chunk ?? httpChunk(frame))
-    else this.res.write(frame)
+  /** A comment that keeps proxies from cutting an idle stream; only once live. */
+  heartbeat (frame: Buffer): void {
+    if (!this.live) return
+    this.#send(frame, 0)
+    this.#checkBacklog()
   }
 
-  /** Bytes written but not yet taken by the peer (plus any held back during replay). */
-  get queuedBytes (): number {
-    // The response's count includes its socket's: bytes written to either are counted once.
-    return this.res.writableLength + this.pendingBytes
+  /** Writes `last` (between frames) and ends the response; the hub ends the connection. */
+  end (last: Buffer): void {
+    if (this.#output !== undefined && !this.#closed) this.#send(last, 0)
+    this.close()
+    this.res.end()
+  }
+
+  /** Forgets everything held; idempotent. */
+  close (): void {
+    this.#closed = true
+    this.#held = undefined
+    this.#heldBytes = 0
+  }
+
+  #pace (replay: readonly Slice[], next: number): void {
+    if (this.#closed) return
+    const slice = replay[next]
+    if (slice === undefined) {
+      this.handOver([], this.#liveAfterSeq) // then the held frames, and live
+      return
+    }
+    this.#send(slice.bytes, slice.events, slice.chunk, (err) => { if (err == null) this.#pace(replay, next + 1) })
+  }
+
+  #send (bytes: Buffer, events: number, chunk?: Buffer, done?: (err?: Error | null) => void): void {
+    (this.#output as StreamOutput).write(bytes, chunk, done)
+    this.#count(bytes.length, events)
+  }
+
+  #count (bytes: number, events: number): void {
+    const stats = this.#context.stats
+    stats.bytesWritten += bytes
+    stats.writes++
+    stats.eventsDelivered += events
+  }
+
+  #checkBacklog (): void {
+    if (!this.#closed && (this.#output as StreamOutput).queuedBytes > this.#context.maxQueuedBytes) this.#context.onSlow(this)
   }
 }

@@ -64,9 +64,9 @@ export function busContract (backend: string, make: MakeBus): void {
     const bus = await fresh()
     const circular: Record<string, unknown> = {}
     circular.self = circular
-    await assert.rejects(bus.publish('a', undefined), { code: 'TICKER_ERR_BAD_REQUEST' })
-    await assert.rejects(bus.publish('a', circular), { code: 'TICKER_ERR_BAD_REQUEST' })
-    await assert.rejects(bus.publish('a', 10n), { code: 'TICKER_ERR_BAD_REQUEST' })
+    await assert.rejects(bus.publish('a', undefined), { code: 'TICKER_ERR_DATA_NOT_JSON' })
+    await assert.rejects(bus.publish('a', circular), { code: 'TICKER_ERR_DATA_NOT_JSON' })
+    await assert.rejects(bus.publish('a', 10n), { code: 'TICKER_ERR_DATA_NOT_JSON' })
     assert.equal(await bus.latest('a'), undefined)
   })
 

@@ -22,9 +22,9 @@ test('POST publishes and answers 201 with the ID', async (t) => {
 test('every refusal is a JSON error a person understands', async (t) => {
   const { url } = await startApp(t, { topics: { a: {} }, server: { bodyLimitBytes: 1000 } })
   const cases: Array<[what: string, init: Parameters<typeof post>[1], status: number, code: string, message: RegExp]> = [
-    ['no token', { token: null }, 401, 'TICKER_ERR_UNAUTHORIZED', /Authorization: Bearer/],
-    ['wrong token', { token: 'nope' }, 401, 'TICKER_ERR_UNAUTHORIZED', /publish token is wrong/],
-    ['token of another length', { token: TOKEN + 'x' }, 401, 'TICKER_ERR_UNAUTHORIZED', /wrong/],
+    ['no token', { token: null }, 401, 'TICKER_ERR_PUBLISH_TOKEN_MISSING', /Authorization: Bearer/],
+    ['wrong token', { token: 'nope' }, 401, 'TICKER_ERR_PUBLISH_TOKEN_WRONG', /publish token is wrong/],
+    ['token of another length', { token: TOKEN + 'x' }, 401, 'TICKER_ERR_PUBLISH_TOKEN_WRONG', /wrong/],
     ['unknown topic', { topic: 'zzz' }, 404, 'TICKER_ERR_TOPIC_UNKNOWN', /"zzz" is not declared/],
     ['reserved name', { topic: 'reset' }, 400, 'TICKER_ERR_TOPIC_NAME', /reserved/],
     ['too large', { body: JSON.stringify({ data: 'x'.repeat(2000) }) }, 413, 'FST_ERR_CTP_BODY_TOO_LARGE', /limit of 1000 bytes/],
@@ -59,4 +59,20 @@ test('undeclared topics are created only when allowed', async (t) => {
   assert.equal(full.status, 409)
   assert.equal(full.body.code, 'TICKER_ERR_TOPIC_LIMIT')
   assert.equal((await post(url, { topic: 'Bad!' })).status, 400)
+})
+
+test('data nested deeper than every reader can handle is refused at publish; every reader keeps working', async (t) => {
+  const { url } = await startApp(t, { topics: { a: {} }, server: { bodyLimitBytes: 65536 } })
+  const nested = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth)
+  const ok = await post(url, { body: `{"data":${nested(64)}}` })
+  assert.equal(ok.status, 201, 'data 64 levels deep is fine')
+  for (const depth of [65, 4111]) {
+    const { status, body } = await post(url, { body: `{"data":${nested(depth)}}` })
+    assert.equal(status, 400, `${depth} levels`)
+    assert.equal(body.code, 'TICKER_ERR_DATA_TOO_DEEP')
+    assert.match(String(body.message), /nested deeper than 64 levels/)
+  }
+  const history = await fetch(`${url}/topics/a/events`)
+  assert.equal(history.status, 200)
+  assert.equal(((await history.json()) as { events: unknown[] }).events.length, 1)
 })

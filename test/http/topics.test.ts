@@ -80,7 +80,7 @@ test('private topics are never streamed, listed or replayed without the token', 
     '/topics/secret/stream?access_token=wrong']) {
     const res = await getJson(`${url}${path}`)
     assert.equal(res.status, 401, path)
-    assert.equal(res.body.code, 'TICKER_ERR_UNAUTHORIZED', path)
+    assert.equal(res.body.code, 'TICKER_ERR_TOPIC_PRIVATE', path)
   }
   const wrongHeader = await getJson(`${url}/topics/secret/events`, { authorization: 'Bearer wrong' })
   assert.equal(wrongHeader.status, 401)

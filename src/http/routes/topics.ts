@@ -3,14 +3,10 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TickerEvent } from '../../bus/index.ts'
-import { PublishDisabledError, UnauthorizedError } from '../../errors.ts'
+import { PublishDisabledError, PublishTokenMissingError, PublishTokenWrongError } from '../../errors.ts'
 import { bearerToken, tokensEqual } from '../auth.ts'
+import { historyQuerySchema, type HistoryQuery } from '../schemas.ts'
 import type { RouteDeps } from '../types.ts'
-
-interface HistoryQuery {
-  after?: string
-  limit?: number
-}
 
 const eventJson = (event: TickerEvent): { id: string, time: number, data: unknown } =>
   ({ id: event.id, time: event.time, data: event.data })
@@ -36,20 +32,12 @@ export default async function topicRoutes (app: FastifyInstance, { config, bus, 
 
   const { historyLimit } = config.api
   app.get<{ Params: { topic: string }, Querystring: HistoryQuery }>('/topics/:topic/events', {
-    schema: {
-      querystring: {
-        type: 'object',
-        properties: {
-          after: { type: 'string', maxLength: 128 },
-          limit: { type: 'integer', minimum: 1, maximum: historyLimit, default: Math.min(100, historyLimit) }
-        }
-      }
-    }
+    schema: { querystring: historyQuerySchema(historyLimit) }
   }, async (request) => {
     const { topic } = request.params
     access.assertReadable(request, topic)
     const after = request.query.after === '' ? undefined : request.query.after
-    const page = await bus.history(topic, after, request.query.limit ?? historyLimit)
+    const page = await bus.history(topic, after, request.query.limit)
     return { topic, reset: page.reset, hasMore: page.hasMore, events: page.events.map(eventJson) }
   })
 
@@ -57,8 +45,8 @@ export default async function topicRoutes (app: FastifyInstance, { config, bus, 
   const requirePublishToken = async (request: FastifyRequest): Promise<void> => {
     if (publishToken === '') throw new PublishDisabledError()
     const offered = bearerToken(request)
-    if (offered === undefined) throw new UnauthorizedError('Publishing needs "Authorization: Bearer <publish token>"')
-    if (!tokensEqual(offered, publishToken)) throw new UnauthorizedError('The publish token is wrong')
+    if (offered === undefined) throw new PublishTokenMissingError()
+    if (!tokensEqual(offered, publishToken)) throw new PublishTokenWrongError()
   }
 
   app.post<{ Params: { topic: string }, Body: { data: unknown } }>('/topics/:topic/events', {

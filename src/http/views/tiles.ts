@@ -61,16 +61,25 @@ export class Tiles {
     this.#eta = eta
     this.#now = now
     // Dashboard tiles and feed tiles first, so a status topic maps to its feed's tile.
-    for (const dashboard of Object.values(config.dashboards)) for (const tile of dashboard.tiles) this.#state(tile.topic)
-    for (const feed of config.producers.feeds) if (feed.enabled !== false) this.#state(feed.topic)
+    for (const dashboard of Object.values(config.dashboards)) for (const tile of dashboard.tiles) this.#create(tile.topic)
+    for (const feed of config.producers.feeds) if (feed.enabled !== false) this.#create(feed.topic)
+    for (const topic of Object.keys(config.topics)) if (!this.#byTopic.has(topic)) this.#create(topic)
   }
 
-  /** The tile of `topic`: from the first dashboard showing it, else inferred. Created on first use. */
+  /** Tiles held now: one per topic that is declared or has had an event. Reading never adds one. */
+  get size (): number {
+    return this.#states.size
+  }
+
+  /**
+   * The tile that shows `topic`'s events: its own, or for a feed's status topic the feed's tile.
+   * A topic with no tile yet (no event so far) gets a fresh definition that is not kept.
+   */
   definition (topic: string): TileDefinition {
-    return this.#state(topic).definition
+    return this.#tileOf(topic).definition
   }
 
-  /** Every topic that changes the tiles of `topics` (a feed tile also follows its status topic). */
+  /** Every topic whose data the tiles showing `topics` render (a feed tile also shows its status topic). */
   topicsOf (topics: readonly string[]): string[] {
     return [...new Set(topics.flatMap((t) => this.definition(t).topics))]
   }
@@ -79,15 +88,16 @@ export class Tiles {
   async follow (bus: Bus): Promise<() => void> {
     const unsubscribe = bus.subscribe((event) => this.apply(event))
     for (const { name } of await bus.topics()) {
-      const state = this.#byTopic.get(name) ?? this.#state(name)
+      const state = this.#byTopic.get(name) ?? this.#create(name)
       const keep = this.#keep(state.definition.kind)
       for (const event of (await bus.history(name, undefined, keep)).events) this.apply(event)
     }
     return unsubscribe
   }
 
+  /** Takes an event of the bus: the only way a tile for a topic not declared comes to be. */
   apply (event: TickerEvent): void {
-    const state = this.#byTopic.get(event.topic) ?? this.#state(event.topic)
+    const state = this.#byTopic.get(event.topic) ?? this.#create(event.topic)
     if (event.topic !== state.definition.topic) {
       state.status = event
       return
@@ -99,10 +109,9 @@ export class Tiles {
     if (state.events.length > keep) state.events.splice(0, state.events.length - keep)
   }
 
-  /** The view model a tile template renders. */
+  /** The view model of the tile that shows `topic`. */
   view (topic: string): Plain {
-    const state = this.#byTopic.get(topic) ?? this.#state(topic)
-    const { definition, events, status } = state
+    const { definition, events, status } = this.#tileOf(topic)
     const latest = events.at(-1)
     const now = this.#now()
     const base = {
@@ -118,10 +127,9 @@ export class Tiles {
     }
   }
 
-  /** The tile's body as HTML, as it is now. */
+  /** The body of the tile that shows `topic`, as HTML, as it is now. */
   renderBody (topic: string): string {
-    const state = this.#byTopic.get(topic) ?? this.#state(topic)
-    return this.#eta.render('partials/tile-body', this.view(state.definition.topic))
+    return this.#eta.render('partials/tile-body', this.view(topic))
   }
 
   /**
@@ -131,8 +139,8 @@ export class Tiles {
   htmlFrame (event: TickerEvent): Buffer {
     let frame = this.#frames.get(event)
     if (frame === undefined) {
-      const tile = this.#byTopic.get(event.topic) ?? this.#state(event.topic)
-      frame = Buffer.from(encodeFrameText(tile.definition.topic, this.renderBody(event.topic), event.id))
+      const { definition } = this.#tileOf(event.topic)
+      frame = Buffer.from(encodeFrameText(definition.topic, this.renderBody(event.topic), event.id))
       this.#frames.set(event, frame)
     }
     return frame
@@ -142,22 +150,29 @@ export class Tiles {
     return kind === 'feed' ? this.#config.ui.feedItems : kind === 'system' ? this.#config.ui.chartPoints : 1
   }
 
-  #state (topic: string): TileState {
+  #tileOf (topic: string): TileState {
+    return this.#byTopic.get(topic) ?? { definition: this.#define(topic), events: [], status: undefined }
+  }
+
+  #create (topic: string): TileState {
     const existing = this.#states.get(topic)
     if (existing !== undefined) return existing
+    const state: TileState = { definition: this.#define(topic), events: [], status: undefined }
+    this.#states.set(topic, state)
+    for (const t of state.definition.topics) if (!this.#byTopic.has(t)) this.#byTopic.set(t, state)
+    return state
+  }
+
+  #define (topic: string): TileDefinition {
     const configured = Object.values(this.#config.dashboards).flatMap((d) => d.tiles).find((t) => t.topic === topic)
     const kind = configured?.kind ?? inferKind(topic, this.#config)
     const statusTopic = feedStatusTopic(topic)
-    const definition: TileDefinition = {
+    return {
       topic,
       kind,
       title: configured?.title ?? this.#config.topics[topic]?.title ?? topic,
       topics: kind === 'feed' && this.#config.topics[statusTopic] !== undefined ? [topic, statusTopic] : [topic]
     }
-    const state: TileState = { definition, events: [], status: undefined }
-    this.#states.set(topic, state)
-    for (const t of definition.topics) if (!this.#byTopic.has(t)) this.#byTopic.set(t, state)
-    return state
   }
 }
 

@@ -1,0 +1,31 @@
+/**
+ * The query strings routes accept, as TypeBox schemas: Fastify validates them (a 400 names the
+ * field) and the types follow from them. Fastify's validator makes a repeated or single
+ * parameter an array where the schema says array.
+ */
+import { Type, type Static } from '@sinclair/typebox'
+
+/** A topic name as it may appear in a URL; longer is no topic. */
+const TopicParam = Type.String({ maxLength: 64 })
+
+export const StreamQuerySchema = Type.Object({
+  /** Repeatable: `topic=a&topic=b`. */
+  topic: Type.Optional(Type.Array(TopicParam, { maxItems: 256 })),
+  /** Comma-separated lists: `topics=a,b`. */
+  topics: Type.Optional(Type.Array(Type.String({ maxLength: 256 * 65 }), { maxItems: 256 })),
+  /** The resume point when no Last-Event-ID header is sent; the first counts. Anything unusable means a reset. */
+  lastEventId: Type.Optional(Type.Array(Type.String())),
+  /** A stream format (json, html); once. */
+  format: Type.Optional(Type.Array(Type.String())),
+  access_token: Type.Optional(Type.String())
+})
+export type StreamQuery = Static<typeof StreamQuerySchema>
+
+/** `limit` is bounded by config (api.historyLimit). */
+export const historyQuerySchema = (historyLimit: number) => Type.Object({
+  /** Events after this ID; unusable means `reset: true` and the newest events. */
+  after: Type.Optional(Type.String({ maxLength: 128 })),
+  limit: Type.Integer({ minimum: 1, maximum: historyLimit, default: Math.min(100, historyLimit) }),
+  access_token: Type.Optional(Type.String())
+})
+export type HistoryQuery = Static<ReturnType<typeof historyQuerySchema>>

@@ -1,0 +1,22 @@
+/**
+ * Stream formats: how a bus event becomes the bytes of one SSE frame. The hub knows formats only
+ * through this interface; `json` is its own, others (the dashboard's `html`) are plugged in.
+ */
+import type { TickerEvent } from '../bus/index.ts'
+import { eventFrame } from './frame.ts'
+
+export interface StreamFormat {
+  /** As in `?format=`. */
+  readonly name: string
+  /**
+   * The frame of `event` for every stream of this format: called at most once per event per
+   * format during fan-out (cache it if replays should share it). May throw: the hub logs and
+   * counts the failure and sends the event to this format's streams no more.
+   */
+  frame (event: TickerEvent): Buffer
+  /** True when each frame stands for the whole state of its topic: a replay then needs only the last event of each. */
+  readonly lastOnly?: boolean
+}
+
+/** Each event as published: `data` is its JSON. */
+export const jsonFormat: StreamFormat = { name: 'json', frame: eventFrame }

@@ -32,6 +32,7 @@ export interface AppParts {
   readonly bus: Bus
   readonly hub: SseHub
   readonly scheduler: Scheduler
+  readonly tiles: Tiles
   /** Where the separate metrics listener is, when `metrics.separate` is on and the app is ready. */
   metricsAddress: string | undefined
 }
@@ -97,7 +98,7 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     publish: async (topic, data) => (await bus.publish(topic, data)).id,
     log: app.log.child({ part: 'producers' })
   })
-  const parts: AppParts = { bus, hub, scheduler, metricsAddress: undefined }
+  const parts: AppParts = { bus, hub, scheduler, tiles, metricsAddress: undefined }
   app.decorate('ticker', parts)
   app.addHook('onReady', async () => { scheduler.start() })
 

@@ -196,11 +196,24 @@ function producerProblems (config: Config): string[] {
     }
     needTopic(`${field}.topic`, feed.topic)
     needTopic(`${field}.topic`, feedStatusTopic(feed.topic))
+    check(mixedPrivacy(config, `${field}.topic`, feed.topic))
     const base = feed.backoffBaseMs ?? feedDefaults.backoffBaseMs
     const max = feed.backoffMaxMs ?? feedDefaults.backoffMaxMs
     if (base > max) problems.push(`${field}: backoffBaseMs (${base}) is larger than backoffMaxMs (${max})`)
   })
   return problems
+}
+
+/**
+ * A feed tile shows its topic and `<topic>.status` together, so both must be private or neither:
+ * otherwise one topic's data would be shown to whoever may read the other.
+ */
+function mixedPrivacy (config: Config, field: string, topic: string): string | undefined {
+  const status = feedStatusTopic(topic)
+  const [a, b] = [config.topics[topic], config.topics[status]]
+  if (a === undefined || b === undefined || (a.private === true) === (b.private === true)) return undefined
+  const [privateOne, publicOne] = a.private === true ? [topic, status] : [status, topic]
+  return `${field}: "${privateOne}" is private but "${publicOne}" is not; a feed tile shows both, so make both private or neither`
 }
 
 function dashboardProblems (config: Config): string[] {
@@ -210,6 +223,10 @@ function dashboardProblems (config: Config): string[] {
       const field = `dashboards.${name}.tiles.${i}.topic`
       if (config.topics[tile.topic] === undefined) problems.push(`${field}: topic "${tile.topic}" is not declared; add it under \`topics\``)
       else if (config.topics[tile.topic]?.private === true) problems.push(`${field}: "${tile.topic}" is private; dashboards are public, so show only public topics`)
+      else if (tile.kind === 'feed' || config.producers.feeds.some((f) => f.enabled !== false && f.topic === tile.topic)) {
+        const problem = mixedPrivacy(config, field, tile.topic)
+        if (problem !== undefined) problems.push(problem)
+      }
     })
   }
   return problems

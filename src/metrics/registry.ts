@@ -30,6 +30,12 @@ export interface Metrics {
   close (): void
 }
 
+/**
+ * The `topic` label of private topics when /metrics has no token: they are summed under this one
+ * label (a topic name cannot contain parentheses), so an open /metrics never names them.
+ */
+export const PRIVATE_TOPICS_LABEL = '(private)'
+
 const RUN_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 const OPEN_FDS_MAX_AGE_MS = 10_000
 const HTTP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
@@ -84,6 +90,21 @@ export function createMetrics ({ config, bus, hub, scheduler, log }: MetricsSour
   }
 
   const topics = async (): Promise<TopicInfo[]> => bus.topics()
+  const hidePrivate = config.metrics.token === ''
+  /** The label a topic's series carry (several private topics may share one: values add up). */
+  const topicLabel = (name: string): string => (hidePrivate && config.topics[name]?.private === true ? PRIVATE_TOPICS_LABEL : name)
+  /** A per-topic gauge, filled at scrape time from `value` of each topic. */
+  const topicGauge = (name: string, help: string, value: (t: TopicInfo) => number): void => {
+    gauge({
+      name,
+      help,
+      labelNames: ['topic'],
+      collect: guarded<Gauge>(name, async (g) => {
+        g.reset()
+        for (const t of await topics()) g.inc({ topic: topicLabel(t.name) }, value(t))
+      })
+    })
+  }
 
   /** A counter mirroring one of the hub's counters. */
   const hubCounter = (name: string, help: string, read: (s: Readonly<HubStats>) => number): void => {
@@ -100,15 +121,8 @@ export function createMetrics ({ config, bus, hub, scheduler, log }: MetricsSour
     help: 'Open SSE streams',
     collect: guarded<Gauge>('ticker_sse_open_streams', (g) => { g.set(hub.size) })
   })
-  gauge({
-    name: 'ticker_sse_subscribers',
-    help: 'Open SSE streams following each topic (a stream of several topics counts once per topic)',
-    labelNames: ['topic'],
-    collect: guarded<Gauge>('ticker_sse_subscribers', async (g) => {
-      g.reset()
-      for (const t of await topics()) g.set({ topic: t.name }, hub.subscribers(t.name))
-    })
-  })
+  topicGauge('ticker_sse_subscribers', 'Open SSE streams following each topic (a stream of several topics counts once per topic)',
+    (t) => hub.subscribers(t.name))
   hubCounter('ticker_sse_connections_opened_total', 'SSE streams opened', (s) => s.opened)
   counter({
     name: 'ticker_sse_connections_closed_total',
@@ -140,24 +154,9 @@ export function createMetrics ({ config, bus, hub, scheduler, log }: MetricsSour
   // Bus
   const published = counter({ name: 'ticker_bus_events_published_total', help: 'Events accepted by the bus', labelNames: ['topic'] })
   const lastEvent = gauge({ name: 'ticker_bus_last_event_timestamp_seconds', help: 'When the newest event of each topic was accepted (Unix time)', labelNames: ['topic'] })
-  gauge({
-    name: 'ticker_bus_buffered_events',
-    help: 'Events held in each topic\'s ring buffer',
-    labelNames: ['topic'],
-    collect: guarded<Gauge>('ticker_bus_buffered_events', async (g) => {
-      g.reset()
-      for (const t of await topics()) g.set({ topic: t.name }, t.buffered)
-    })
-  })
-  gauge({
-    name: 'ticker_bus_buffer_capacity_events',
-    help: 'Capacity of each topic\'s ring buffer',
-    labelNames: ['topic'],
-    collect: guarded<Gauge>('ticker_bus_buffer_capacity_events', async (g) => {
-      g.reset()
-      for (const t of await topics()) g.set({ topic: t.name }, config.topics[t.name]?.capacity ?? config.bus.topicDefaults.capacity)
-    })
-  })
+  topicGauge('ticker_bus_buffered_events', 'Events held in each topic\'s ring buffer', (t) => t.buffered)
+  topicGauge('ticker_bus_buffer_capacity_events', 'Capacity of each topic\'s ring buffer',
+    (t) => config.topics[t.name]?.capacity ?? config.bus.topicDefaults.capacity)
 
   // Producers
   const runs = counter({ name: 'ticker_producer_runs_total', help: 'Producer runs, by outcome: ok, error, timeout', labelNames: ['producer', 'outcome'] })
@@ -185,8 +184,9 @@ export function createMetrics ({ config, bus, hub, scheduler, log }: MetricsSour
   }
 
   const stopBus = bus.subscribe((event) => {
-    published.inc({ topic: event.topic })
-    lastEvent.set({ topic: event.topic }, event.time / 1000)
+    const topic = topicLabel(event.topic)
+    published.inc({ topic })
+    lastEvent.set({ topic }, event.time / 1000)
     const names = feedNames.get(event.topic)
     if (names === undefined) return
     const status = event.data as { feed?: unknown, httpStatus?: unknown, consecutiveFailures?: unknown, itemsPublished?: unknown }

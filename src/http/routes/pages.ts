@@ -42,7 +42,9 @@ export default async function pageRoutes (app: FastifyInstance, { config, bus, t
 
   app.get<{ Params: { topic: string }, Querystring: { theme?: string, compact?: string } }>('/embed/:topic', async (request, reply) => {
     const { topic } = request.params
-    if (!bus.hasTopic(topic) || access.isPrivate(topic)) return notFound(reply, `There is no public topic named "${topic}".`)
+    // The tile may show more than the topic named (a feed tile shows its status): all of it must be public.
+    const shown = tiles.definition(topic).topics
+    if (!bus.hasTopic(topic) || shown.some((t) => access.isPrivate(t))) return notFound(reply, `There is no public topic named "${topic}".`)
     const theme = THEMES.has(request.query.theme ?? '') ? request.query.theme : 'auto'
     const compact = request.query.compact === '1' || request.query.compact === 'true'
     reply.header('content-security-policy', contentSecurityPolicy(["'self'", ...config.embed.frameAncestors]))

@@ -48,6 +48,20 @@ export async function startApp (t: TestContext, overrides: unknown = {}, options
   return { app, url: `http://127.0.0.1:${address.port}`, port: address.port, config }
 }
 
+/** The stream writers every stream contract test runs against (src/sse/writers). */
+export const STREAM_WRITERS = ['auto', 'plain'] as const
+export type StreamWriterMode = typeof STREAM_WRITERS[number]
+
+/**
+ * Declares a file's tests once per stream writer: `define` gets the writer's name (for test
+ * titles) and a startApp that runs the app with that writer.
+ */
+export function forEachWriter (define: (writer: StreamWriterMode, start: typeof startApp) => void): void {
+  for (const writer of STREAM_WRITERS) {
+    define(writer, async (t, overrides = {}, options = {}) => startApp(t, mergeConfig({ sse: { writer } }, overrides), options))
+  }
+}
+
 /** A log destination that keeps the parsed JSON lines, for asserting on what was logged. */
 export function logCapture (): { stream: { write (line: string): void }, lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = []

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url'
 import { readStream, waitUntil } from './helper.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
+/** How long a child process may take to print its startup line before the test gives up on it. */
+const STARTUP_BOUND_MS = 90_000
 
 interface Proc { child: ChildProcess, stdout: () => string, stderr: () => string, exit: Promise<[number | null, NodeJS.Signals | null]> }
 
@@ -49,18 +51,19 @@ test('a missing config file is reported, not thrown', async (t) => {
 
 test('SIGTERM with open streams: streams end, the process exits 0 within the deadline', async (t) => {
   const proc = run(t, ['--config', 'test/fixtures/config/offline.yaml'], { TICKER_PUBLISH_TOKEN: 'x' })
-  const url = await waitUntil(() => /"address":"(http:\/\/[^"]+)"/.exec(proc.stdout())?.[1], 15_000, 'the listening log line')
+  // The signal is the process's own startup line. A cold tsx compile on a loaded machine can take
+  // long before it, so the bound only catches a process that never starts.
+  const url = await waitUntil(() => /"address":"(http:\/\/[^"]+)"/.exec(proc.stdout())?.[1], STARTUP_BOUND_MS, 'the listening log line')
   const streams = [1, 2, 3].map(async () => readStream(`${url}/stream`, () => false, {}, 15_000))
   await waitUntil(async () => {
     const body = await (await fetch(`${url}/topics`)).json() as { topics: Array<{ subscribers: number }> }
     return body.topics[0]?.subscribers === 3
   }, 5000, 'three open streams')
 
-  const started = Date.now()
   proc.child.kill('SIGTERM')
   const [code, signal] = await proc.exit
+  // Exit 0: the shutdown finished before its deadline (past it, the process exits 1).
   assert.deepEqual([code, signal], [0, null])
-  assert.ok(Date.now() - started < 10_000, 'within the default 10 s deadline')
   for (const { text } of await Promise.all(streams)) assert.match(text, /: server shutting down/)
   assert.match(proc.stdout(), /"msg":"shutting down"/)
   const startup = JSON.parse(proc.stdout().split('\n').find((l) => l.includes('"msg":"Ticker listening')) ?? '{}') as Record<string, unknown>

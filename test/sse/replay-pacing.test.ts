@@ -5,70 +5,72 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createParser } from 'eventsource-parser'
-import { CuttableProxy, RawConnection, Recorder, dechunk, publish, rawGet, readStream, startApp } from '../helper.ts'
+import { CuttableProxy, RawConnection, Recorder, dechunk, publish, rawGet, readStream, forEachWriter } from '../helper.ts'
 
 const EVENT_BYTES = 60 * 1024
 const big = (i: number): string => `${i}:`.padEnd(EVENT_BYTES, 'x')
 const idsIn = (text: string): string[] => [...text.matchAll(/^id: (.+)$/gm)].map((m) => m[1] as string)
 
-test('a replay larger than sse.maxQueuedBytes reaches a reader that reads', async (t) => {
-  const { app, url } = await startApp(t, { topics: { t: { capacity: 100 } }, sse: { maxQueuedBytes: 1024 * 1024 } })
-  const ids: string[] = []
-  for (let i = 0; i < 20; i++) ids.push((await app.ticker.bus.publish('t', big(i))).id)
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const { text } = await readStream(`${url}/stream?topics=t&lastEventId=${app.ticker.bus.epoch}-0`, (s) => s.includes(`id: ${ids[19]}\n`))
+forEachWriter((writer, startApp) => {
+  test(`a replay larger than sse.maxQueuedBytes reaches a reader that reads [${writer}]`, async (t) => {
+    const { app, url } = await startApp(t, { topics: { t: { capacity: 100 } }, sse: { maxQueuedBytes: 1024 * 1024 } })
+    const ids: string[] = []
+    for (let i = 0; i < 20; i++) ids.push((await app.ticker.bus.publish('t', big(i))).id)
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { text } = await readStream(`${url}/stream?topics=t&lastEventId=${app.ticker.bus.epoch}-0`, (s) => s.includes(`id: ${ids[19]}\n`))
+      assert.deepEqual(idsIn(text), ids)
+    }
+    assert.equal(app.ticker.hub.stats().closed.slow, 0)
+  })
+
+  test(`a fresh stream whose latest events together pass sse.maxQueuedBytes gets them all [${writer}]`, async (t) => {
+    const names = Array.from({ length: 20 }, (_, i) => `t${i}`)
+    const { app, url } = await startApp(t, { topics: Object.fromEntries(names.map((n) => [n, {}])), sse: { maxQueuedBytes: 1024 * 1024 } })
+    const ids: string[] = []
+    for (const [i, name] of names.entries()) ids.push((await app.ticker.bus.publish(name, big(i))).id)
+    const { text } = await readStream(`${url}/stream?topics=${names.join(',')}`, (s) => s.includes(`id: ${ids[19]}\n`))
     assert.deepEqual(idsIn(text), ids)
-  }
-  assert.equal(app.ticker.hub.stats().closed.slow, 0)
-})
+  })
 
-test('a fresh stream whose latest events together pass sse.maxQueuedBytes gets them all', async (t) => {
-  const names = Array.from({ length: 20 }, (_, i) => `t${i}`)
-  const { app, url } = await startApp(t, { topics: Object.fromEntries(names.map((n) => [n, {}])), sse: { maxQueuedBytes: 1024 * 1024 } })
-  const ids: string[] = []
-  for (const [i, name] of names.entries()) ids.push((await app.ticker.bus.publish(name, big(i))).id)
-  const { text } = await readStream(`${url}/stream?topics=${names.join(',')}`, (s) => s.includes(`id: ${ids[19]}\n`))
-  assert.deepEqual(idsIn(text), ids)
-})
+  test(`a reader cut off as slow resumes from its last ID while its backlog is still buffered [${writer}]`, async (t) => {
+    const maxQueuedBytes = 256 * 1024
+    const { app, url, port } = await startApp(t, { topics: { busy: { capacity: 5000 } }, sse: { maxQueuedBytes } })
+    const conn = await RawConnection.open(t, port)
+    conn.send(rawGet('/topics/busy/stream'))
+    await conn.received('retry:')
+    conn.socket.pause() // stops reading: what is sent piles up in the kernel, then in Node
+    const ids: string[] = []
+    const chunk = 'y'.repeat(4096)
+    while (app.ticker.hub.stats().closed.slow === 0) {
+      assert.ok(ids.length < 5000, 'the stopped reader was never cut off')
+      ids.push((await app.ticker.bus.publish('busy', { n: ids.length, chunk })).id)
+    }
+    // The topic stays busy while the reader is away.
+    for (let i = 0; i < 2 * maxQueuedBytes / chunk.length; i++) ids.push((await app.ticker.bus.publish('busy', { n: ids.length, chunk })).id)
+    // The reader reads what reached it before the cut, then resumes from the last whole event.
+    conn.socket.resume()
+    await conn.whenClosed()
+    const got: string[] = []
+    const parser = createParser({ onEvent: (e) => { if (e.id !== undefined) got.push(e.id) } })
+    parser.feed(dechunk(conn.text.slice(conn.text.indexOf('\r\n\r\n') + 4)))
+    const last = got.at(-1) ?? `${app.ticker.bus.epoch}-0`
+    const rest = ids.slice(ids.indexOf(last) + 1)
+    assert.ok(rest.length * chunk.length > maxQueuedBytes, `the backlog to resume is larger than the limit (published ${ids.length}, received ${got.length})`)
+    const { text } = await readStream(`${url}/topics/busy/stream?lastEventId=${last}`, (s) => s.includes(`id: ${ids.at(-1)}\n`), {}, 20_000)
+    assert.deepEqual(idsIn(text), rest)
+  })
 
-test('a reader cut off as slow resumes from its last ID while its backlog is still buffered', async (t) => {
-  const maxQueuedBytes = 256 * 1024
-  const { app, url, port } = await startApp(t, { topics: { busy: { capacity: 5000 } }, sse: { maxQueuedBytes } })
-  const conn = await RawConnection.open(t, port)
-  conn.send(rawGet('/topics/busy/stream'))
-  await conn.received('retry:')
-  conn.socket.pause() // stops reading: what is sent piles up in the kernel, then in Node
-  const ids: string[] = []
-  const chunk = 'y'.repeat(4096)
-  while (app.ticker.hub.stats().closed.slow === 0) {
-    assert.ok(ids.length < 5000, 'the stopped reader was never cut off')
-    ids.push((await app.ticker.bus.publish('busy', { n: ids.length, chunk })).id)
-  }
-  // The topic stays busy while the reader is away.
-  for (let i = 0; i < 2 * maxQueuedBytes / chunk.length; i++) ids.push((await app.ticker.bus.publish('busy', { n: ids.length, chunk })).id)
-  // The reader reads what reached it before the cut, then resumes from the last whole event.
-  conn.socket.resume()
-  await conn.whenClosed()
-  const got: string[] = []
-  const parser = createParser({ onEvent: (e) => { if (e.id !== undefined) got.push(e.id) } })
-  parser.feed(dechunk(conn.text.slice(conn.text.indexOf('\r\n\r\n') + 4)))
-  const last = got.at(-1) ?? `${app.ticker.bus.epoch}-0`
-  const rest = ids.slice(ids.indexOf(last) + 1)
-  assert.ok(rest.length * chunk.length > maxQueuedBytes, `the backlog to resume is larger than the limit (published ${ids.length}, received ${got.length})`)
-  const { text } = await readStream(`${url}/topics/busy/stream?lastEventId=${last}`, (s) => s.includes(`id: ${ids.at(-1)}\n`), {}, 20_000)
-  assert.deepEqual(idsIn(text), rest)
-})
-
-test('a reset after which no event follows gives the client a cursor to resume from', async (t) => {
-  const { url, port } = await startApp(t, { topics: { quiet: {} } })
-  const proxy = await CuttableProxy.start(t, port)
-  const client = new Recorder(t, `${proxy.url}/topics/quiet/stream?lastEventId=zz0ld3p0ch-17`, ['quiet'])
-  const [reset] = await client.count(1)
-  assert.equal(reset?.type, 'reset')
-  assert.deepEqual(JSON.parse(reset?.data ?? ''), { topics: ['quiet'], reason: 'other-epoch' })
-  assert.match(reset?.id ?? '', /^[a-z0-9]+-0$/, 'the reset carries the cursor of the bus')
-  proxy.cut() // the client reconnects with Last-Event-ID: the reset's ID
-  await client.opened(2)
-  const id = await publish(url, 'quiet', 'first') // a second reset would come before it
-  assert.deepEqual((await client.count(2)).map((e) => [e.type, e.id]), [['reset', reset?.id], ['quiet', id]])
+  test(`a reset after which no event follows gives the client a cursor to resume from [${writer}]`, async (t) => {
+    const { url, port } = await startApp(t, { topics: { quiet: {} } })
+    const proxy = await CuttableProxy.start(t, port)
+    const client = new Recorder(t, `${proxy.url}/topics/quiet/stream?lastEventId=zz0ld3p0ch-17`, ['quiet'])
+    const [reset] = await client.count(1)
+    assert.equal(reset?.type, 'reset')
+    assert.deepEqual(JSON.parse(reset?.data ?? ''), { topics: ['quiet'], reason: 'other-epoch' })
+    assert.match(reset?.id ?? '', /^[a-z0-9]+-0$/, 'the reset carries the cursor of the bus')
+    proxy.cut() // the client reconnects with Last-Event-ID: the reset's ID
+    await client.opened(2)
+    const id = await publish(url, 'quiet', 'first') // a second reset would come before it
+    assert.deepEqual((await client.count(2)).map((e) => [e.type, e.id]), [['reset', reset?.id], ['quiet', id]])
+  })
 })

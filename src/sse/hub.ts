@@ -18,14 +18,16 @@ import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import type { FastifyBaseLogger } from 'fastify'
-import type { Bus, TickerEvent } from '../bus/index.ts'
+import type { Bus } from '../bus/index.ts'
 import { Admission, streamSocket, type Refusal } from './admission.ts'
+import { fanOut, type FrameOf } from './fanout.ts'
 import type { StreamFormat } from './formats.ts'
-import { commentFrame, controlFrame, joinAsChunk, retryFrame } from './frame.ts'
+import { commentFrame, retryFrame } from './frame.ts'
 import { Flusher } from './flusher.ts'
 import { Groups, type Group } from './groups.ts'
-import { planHandover, type Handover } from './handover.ts'
-import { Session, type SessionContext, type Slice, type WriteStats } from './session.ts'
+import { planHandover } from './handover.ts'
+import { replaySlices } from './replay-slices.ts'
+import { Session, type SessionContext, type WriteStats } from './session.ts'
 import type { StreamWriter } from './writers/index.ts'
 
 export interface HubOptions {
@@ -114,7 +116,7 @@ export class SseHub {
     this.#admission = new Admission(options)
     this.#flusher = new Flusher(options.flushIntervalMs, HEARTBEAT)
     this.#context = { stats: this.#stats, maxQueuedBytes: options.maxQueuedBytes, onSlow: (session) => this.#slow(session) }
-    this.#unsubscribe = options.bus.subscribe((event) => this.#fanOut(event))
+    this.#unsubscribe = options.bus.subscribe((event) => fanOut(event, this.#groups, this.#flusher, this.#frame))
     // Ticks at half the interval: a group written to since the last tick is skipped, so no stream
     // waits longer than the interval for bytes, and an idle one gets a comment every other tick.
     this.#heartbeat = setInterval(() => this.#tick(), options.heartbeatMs / 2).unref()
@@ -186,7 +188,7 @@ export class SseHub {
     const handover = planHandover(plan, session.held, format.lastOnly === true)
     if (handover.reset !== undefined) this.#stats.resets++
     if (lastId !== undefined) this.#stats.replayedEvents += handover.events.length
-    session.handOver(this.#replay(group, handover), handover.liveAfterSeq)
+    session.handOver(replaySlices(group, handover, this.#frame, this.#sliceBytes), handover.liveAfterSeq)
   }
 
   /**
@@ -223,45 +225,8 @@ export class SseHub {
     for (const socket of this.#ending) socket.destroy()
   }
 
-  /**
-   * The reset and replayed frames as write-ready slices. One slice is shared with the group's
-   * other sessions that resume from the same point (compared event by event: a plan is built from
-   * the bus's event objects); a replay above the slice size is cut into several.
-   */
-  #replay (group: Group, { reset, events }: Handover): Slice[] {
-    if (reset === undefined && events.length === 0) return []
-    const resetJson = reset === undefined ? undefined : JSON.stringify(reset)
-    const cached = group.replay
-    if (cached !== undefined && cached.reset === resetJson && cached.events.length === events.length &&
-      cached.events.every((event, i) => event === events[i])) return [cached.slice]
-
-    const slices: Slice[] = []
-    let frames: Buffer[] = []
-    let bytes = 0
-    let count = 0
-    const cut = (): void => {
-      const joined = joinAsChunk(frames)
-      slices.push({ bytes: joined.bytes, chunk: joined.chunk, events: count })
-      frames = []
-      bytes = 0
-      count = 0
-    }
-    if (reset !== undefined) frames.push(controlFrame('reset', { topics: reset.topics, reason: reset.reason }, reset.id))
-    for (const event of events) {
-      const frame = this.#frame(group.format, event)
-      if (frame === undefined) continue
-      if (bytes > 0 && bytes + frame.length > this.#sliceBytes) cut()
-      frames.push(frame)
-      bytes += frame.length
-      count++
-    }
-    if (frames.length > 0) cut()
-    if (slices.length === 1) group.replay = { reset: resetJson, events, slice: slices[0] as Slice }
-    return slices
-  }
-
   /** The frame of `event` in `format`, or undefined (logged and counted) when the format cannot make it. */
-  #frame (format: StreamFormat, event: TickerEvent): Buffer | undefined {
+  readonly #frame: FrameOf = (format, event) => {
     try {
       return format.frame(event)
     } catch (err) {
@@ -270,29 +235,6 @@ export class SseHub {
         'an event could not be framed; streams of this format skip it')
       return undefined
     }
-  }
-
-  #fanOut (event: TickerEvent): void {
-    const groups = this.#groups.following(event.topic)
-    if (groups === undefined) return
-    // Each format is framed at most once per event, whatever the number of sessions.
-    let format: StreamFormat | undefined
-    let frame: Buffer | undefined
-    let failed: Set<StreamFormat> | undefined
-    for (const group of groups) {
-      if (group.format !== format) {
-        if (failed?.has(group.format) === true) continue
-        format = group.format
-        frame = this.#frame(format, event)
-        if (frame === undefined) {
-          (failed ??= new Set()).add(format)
-          continue
-        }
-      }
-      this.#flusher.add(group, { seq: event.seq, frame: frame as Buffer })
-      group.replay = undefined // resuming sessions now get this event too: their replay differs
-    }
-    this.#flusher.schedule()
   }
 
   /** Heartbeats for the live sessions of every group that was not written to since the last tick. */

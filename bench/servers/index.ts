@@ -57,15 +57,25 @@ export interface ServerOptions {
   readonly capacity?: number
 }
 
+/** Ticker's stream writer (sse.writer): `auto` is the tuned one where it proves itself. */
+type WriterMode = 'auto' | 'plain'
+
 /**
  * Ticker as benchmarked: one topic, limits raised for thousands of streams from one address.
  * `checkout`: another working tree of this repository (see BENCH_BASELINE_DIR).
  */
-async function ticker (name: string, options: ServerOptions, checkout?: string, nodeArgs?: string[]): Promise<BenchServer> {
+async function ticker (name: string, options: ServerOptions, checkout?: string, nodeArgs?: string[], writer?: WriterMode): Promise<BenchServer> {
   const started = await startTicker({
     topics: { bench: { capacity: options.capacity ?? 1000 } },
     log: { level: 'warn', format: 'json', requests: false },
-    sse: { maxConnections: 50_000, maxConnectionsPerIp: 50_000, maxQueuedBytes: 8 * 1024 * 1024, flushIntervalMs: Number(process.env.BENCH_FLUSH_MS ?? 10) },
+    sse: {
+      maxConnections: 50_000,
+      maxConnectionsPerIp: 50_000,
+      maxQueuedBytes: 8 * 1024 * 1024,
+      flushIntervalMs: Number(process.env.BENCH_FLUSH_MS ?? 10),
+      // Left out for checkouts from before the setting existed.
+      ...(writer === undefined ? {} : { writer })
+    },
     metrics: { enabled: true },
     dashboards: { main: { title: 'bench', tiles: [{ topic: 'bench' }] } }
   }, { TICKER_PUBLISH_TOKEN: TOKEN }, checkout, nodeArgs)
@@ -84,6 +94,8 @@ const baselineNodeArgs = process.env.BENCH_BASELINE_NODE_ARGS
 
 export const SERVERS: Record<string, (options?: ServerOptions) => Promise<BenchServer>> = {
   ticker: async (options = {}) => ticker('ticker', options),
+  // The plain stream writer (public Node API only), the fallback where the tuned one fails its proof.
+  'ticker-plain': async (options = {}) => ticker('ticker-plain', options, undefined, undefined, 'plain'),
   async 'ticker-baseline' (options = {}) {
     if (baselineDir === undefined) throw new Error('ticker-baseline needs BENCH_BASELINE_DIR: a second working tree of this repository')
     return ticker('ticker-baseline', options, baselineDir, baselineNodeArgs === undefined ? undefined : argsOf(baselineNodeArgs))
@@ -100,7 +112,7 @@ export const SERVERS: Record<string, (options?: ServerOptions) => Promise<BenchS
 }
 
 /** Servers measured only when BENCH_SERVERS names them. */
-const REFERENCES = new Set(['node-floor', 'ticker-baseline'])
+const REFERENCES = new Set(['node-floor', 'ticker-baseline', 'ticker-plain'])
 
 /**
  * What a bench compares unless BENCH_SERVERS says otherwise: Ticker first, then its peers, nchan

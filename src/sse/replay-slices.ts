@@ -4,42 +4,59 @@
  * - Up to `sliceBytes`, one slice, kept on the group and shared with its other sessions that
  *   resume from the same point (a reconnect storm is thousands of those). Plans are built from
  *   the bus's event objects, so "the same point" is compared event by event.
- * - Above it, several slices of whole frames, written one after the other as the peer takes them.
+ * - Above it, slices of whole frames made one at a time, as the session asks for the next: a
+ *   reader that stalls in a long replay holds the events' list and a slice or two, never a copy
+ *   of the history (frames themselves are cached per event and shared).
  */
+import type { TickerEvent } from '../bus/index.ts'
 import { controlFrame, joinAsChunk } from './frame.ts'
 import type { FrameOf } from './fanout.ts'
+import type { StreamFormat } from './formats.ts'
 import type { Group } from './groups.ts'
 import type { Handover } from './handover.ts'
 import type { Slice } from './session.ts'
 
-export function replaySlices (group: Group, { reset, events }: Handover, frameOf: FrameOf, sliceBytes: number): Slice[] {
-  if (reset === undefined && events.length === 0) return []
+export function replaySlices (group: Group, handover: Handover, frameOf: FrameOf, sliceBytes: number): Iterator<Slice> {
+  const { reset, events } = handover
+  if (reset === undefined && events.length === 0) return [][Symbol.iterator]()
   const resetJson = reset === undefined ? undefined : JSON.stringify(reset)
   const cached = group.replay
   if (cached !== undefined && cached.reset === resetJson && cached.events.length === events.length &&
-    cached.events.every((event, i) => event === events[i])) return [cached.slice]
+    cached.events.every((event, i) => event === events[i])) return [cached.slice][Symbol.iterator]()
+  const first = reset === undefined ? [] : [controlFrame('reset', { topics: reset.topics, reason: reset.reason }, reset.id)]
+  return cut(first, events, group.format, frameOf, sliceBytes, (slice) => {
+    group.replay = { reset: resetJson, events, slice }
+  })
+}
 
-  const slices: Slice[] = []
-  let frames: Buffer[] = []
-  let bytes = 0
+/** Slices of about `sliceBytes` of whole frames; `whole` gets the slice when there is only one. */
+function * cut (first: Buffer[], events: readonly TickerEvent[], format: StreamFormat, frameOf: FrameOf, sliceBytes: number,
+  whole: (slice: Slice) => void): Generator<Slice, void, undefined> {
+  let frames = first
+  let bytes = first.reduce((sum, frame) => sum + frame.length, 0)
   let count = 0
-  const cut = (): void => {
+  let sliced = false
+  const take = (): Slice => {
     const joined = joinAsChunk(frames)
-    slices.push({ bytes: joined.bytes, chunk: joined.chunk, events: count })
+    const slice = { bytes: joined.bytes, chunk: joined.chunk, events: count }
     frames = []
     bytes = 0
     count = 0
+    return slice
   }
-  if (reset !== undefined) frames.push(controlFrame('reset', { topics: reset.topics, reason: reset.reason }, reset.id))
   for (const event of events) {
-    const frame = frameOf(group.format, event)
+    const frame = frameOf(format, event)
     if (frame === undefined) continue
-    if (bytes > 0 && bytes + frame.length > sliceBytes) cut()
+    if (bytes > 0 && bytes + frame.length > sliceBytes) {
+      sliced = true
+      yield take()
+    }
     frames.push(frame)
     bytes += frame.length
     count++
   }
-  if (frames.length > 0) cut()
-  if (slices.length === 1) group.replay = { reset: resetJson, events, slice: slices[0] as Slice }
-  return slices
+  if (frames.length === 0) return
+  const last = take()
+  if (!sliced) whole(last)
+  yield last
 }

@@ -94,27 +94,20 @@ export class Session {
   }
 
   /**
-   * Writes `replay` (reset and replayed frames, in slices), then the held frames after
+   * Writes `replay` (reset and replayed frames, slice by slice), then the held frames after
    * `liveAfterSeq`, and goes live. A replay of one slice leaves with the held frames in one write
-   * (a reconnect storm is thousands of these at once).
+   * (a reconnect storm is thousands of these at once); a longer one is written a slice at a time,
+   * each when the peer has taken the one before, and the next slice is made only then.
    */
-  handOver (replay: readonly Slice[], liveAfterSeq: number): void {
+  handOver (replay: Iterator<Slice>, liveAfterSeq: number): void {
     this.#liveAfterSeq = liveAfterSeq
-    if (replay.length > 1) {
-      this.#pace(replay, 0)
+    const first = replay.next()
+    const second = first.done === true ? first : replay.next()
+    if (second.done !== true) {
+      this.#pace(first.value as Slice, second.value, replay)
       return
     }
-    const first = replay[0]
-    const held = (this.#held ?? []).filter((f) => f.seq > liveAfterSeq)
-    this.#held = undefined
-    this.#heldBytes = 0
-    if (held.length === 0) {
-      if (first !== undefined) this.#send(first.bytes, first.events, first.chunk)
-      return
-    }
-    const frames = held.map((f) => f.frame)
-    const { bytes, chunk } = joinAsChunk(first === undefined ? frames : [first.bytes, ...frames])
-    this.#send(bytes, (first?.events ?? 0) + held.length, chunk)
+    this.#goLive(first.done === true ? undefined : first.value)
   }
 
   /** What the session gets of a flushed batch: held until live, then what the replay did not cover. */
@@ -160,14 +153,31 @@ export class Session {
     this.#heldBytes = 0
   }
 
-  #pace (replay: readonly Slice[], next: number): void {
-    if (this.#closed) return
-    const slice = replay[next]
-    if (slice === undefined) {
-      this.handOver([], this.#liveAfterSeq) // then the held frames, and live
+  /** Writes `slice`; once the peer took it, `next` (and the one after, made then), or goes live. */
+  #pace (slice: Slice, next: Slice | undefined, rest: Iterator<Slice>): void {
+    this.#send(slice.bytes, slice.events, slice.chunk, (err) => {
+      if (err != null || this.#closed) return
+      if (next === undefined) {
+        this.#goLive(undefined)
+        return
+      }
+      const after = rest.next()
+      this.#pace(next, after.done === true ? undefined : after.value, rest)
+    })
+  }
+
+  /** Writes `last` (the end of the replay, if any) with the held frames it did not cover, and goes live. */
+  #goLive (last: Slice | undefined): void {
+    const held = (this.#held ?? []).filter((f) => f.seq > this.#liveAfterSeq)
+    this.#held = undefined
+    this.#heldBytes = 0
+    if (held.length === 0) {
+      if (last !== undefined) this.#send(last.bytes, last.events, last.chunk)
       return
     }
-    this.#send(slice.bytes, slice.events, slice.chunk, (err) => { if (err == null) this.#pace(replay, next + 1) })
+    const frames = held.map((f) => f.frame)
+    const { bytes, chunk } = joinAsChunk(last === undefined ? frames : [last.bytes, ...frames])
+    this.#send(bytes, (last?.events ?? 0) + held.length, chunk)
   }
 
   #send (bytes: Buffer, events: number, chunk?: Buffer, done?: (err?: Error | null) => void): void {

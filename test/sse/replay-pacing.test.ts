@@ -4,8 +4,9 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import type { Socket } from 'node:net'
 import { createParser } from 'eventsource-parser'
-import { CuttableProxy, RawConnection, Recorder, dechunk, publish, rawGet, readStream, forEachWriter } from '../helper.ts'
+import { CuttableProxy, RawConnection, Recorder, dechunk, publish, rawGet, readStream, waitUntil, forEachWriter } from '../helper.ts'
 
 const EVENT_BYTES = 60 * 1024
 const big = (i: number): string => `${i}:`.padEnd(EVENT_BYTES, 'x')
@@ -72,5 +73,27 @@ forEachWriter((writer, startApp) => {
     await client.opened(2)
     const id = await publish(url, 'quiet', 'first') // a second reset would come before it
     assert.deepEqual((await client.count(2)).map((e) => [e.type, e.id]), [['reset', reset?.id], ['quiet', id]])
+  })
+
+  test(`a reader that stalls in a long replay holds about one slice of it, not the whole history [${writer}]`, async (t) => {
+    const { app, port } = await startApp(t, { topics: { deep: { capacity: 700 } }, server: { bodyLimitBytes: 128 * 1024 }, sse: { maxConnectionsPerIp: 10 } })
+    for (let i = 0; i < 700; i++) await app.ticker.bus.publish('deep', big(i))
+    const history = 700 * EVENT_BYTES
+    const serverSockets: Socket[] = []
+    app.server.on('connection', (socket: Socket) => serverSockets.push(socket))
+    const before = process.memoryUsage().arrayBuffers
+    const readers = 5
+    for (let i = 0; i < readers; i++) {
+      const conn = await RawConnection.open(t, port)
+      conn.socket.pause() // takes what the kernel holds, then nothing more
+      conn.send(rawGet(`/topics/deep/stream?lastEventId=${app.ticker.bus.epoch}-0`))
+    }
+    // Each connection is stalled once Node holds bytes the kernel would not take.
+    await waitUntil(() => serverSockets.length === readers && serverSockets.every((s) => s.writableLength > 0), 20_000, 'every reader stalled')
+    const held = process.memoryUsage().arrayBuffers - before
+    // The frames themselves (about one history, shared) plus what went to the kernels; a copy of
+    // the history per reader would be five more.
+    assert.ok(held < 3 * history, `held ${(held / 2 ** 20).toFixed(0)} MB for ${readers} stalled readers of a ${(history / 2 ** 20).toFixed(0)} MB history`)
+    assert.equal(app.ticker.hub.size, readers)
   })
 })

@@ -162,7 +162,9 @@ export const ConfigSchema = Type.Object({
     writer: Type.Union([Type.Literal('auto'), Type.Literal('plain')])
   }, { additionalProperties: false }),
   api: Type.Object({
-    historyLimit: PositiveInt(100_000)
+    historyLimit: PositiveInt(100_000),
+    /** Most bytes of event data one history page carries (at least one event). */
+    historyMaxBytes: PositiveInt(256 * 1024 * 1024)
   }, { additionalProperties: false }),
   cors: Type.Object({
     origins: Type.Array(Type.String({ minLength: 1 }))

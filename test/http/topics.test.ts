@@ -143,3 +143,26 @@ test('GET /producers shows each producer\'s state; /topics names the producers o
   const topics = (await getJson(`${url}/topics`)).body as unknown as { topics: Array<{ name: string, producers: string[] }> }
   assert.deepEqual(topics.topics.find((t) => t.name === 'clock')?.producers, ['clock'])
 })
+
+test('a history page is at most api.historyMaxBytes of events, and paging goes on from there', async (t) => {
+  const { app, url } = await startApp(t, { topics: { a: { capacity: 100 } }, api: { historyMaxBytes: 200 * 1024 } })
+  const ids: string[] = []
+  for (let i = 0; i < 30; i++) ids.push((await app.ticker.bus.publish('a', `${i}:`.padEnd(60 * 1024, 'x'))).id)
+  const pages: string[][] = []
+  let after = `${app.ticker.bus.epoch}-0` // from the start
+  for (let more = true; more;) {
+    const res = await fetch(`${url}/topics/a/events?limit=1000&after=${after}`)
+    const text = await res.text()
+    assert.ok(text.length < 200 * 1024 + 60 * 1024, `a page of ${text.length} bytes`)
+    const page = JSON.parse(text) as { hasMore: boolean, events: Array<{ id: string }> }
+    assert.ok(page.events.length > 0)
+    pages.push(page.events.map((e) => e.id))
+    after = page.events.at(-1)?.id ?? ''
+    more = page.hasMore
+  }
+  assert.ok(pages.length > 1, 'more than one page')
+  assert.deepEqual(pages.flat(), ids.slice(-30))
+  // Without `after`: the newest events that fit, oldest first.
+  const newest = await (await fetch(`${url}/topics/a/events?limit=1000`)).json() as { events: Array<{ id: string }> }
+  assert.deepEqual(newest.events.map((e) => e.id), ids.slice(-newest.events.length))
+})

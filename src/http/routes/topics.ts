@@ -11,6 +11,25 @@ import type { RouteDeps } from '../types.ts'
 const eventJson = (event: TickerEvent): { id: string, time: number, data: unknown } =>
   ({ id: event.id, time: event.time, data: event.data })
 
+/** What one event adds to a page besides its data: id, time and punctuation. */
+const EVENT_OVERHEAD_BYTES = 64
+
+/**
+ * As many of `events` as fit in `maxBytes` (at least one): the first ones, or with `newest` the
+ * last ones. `cut` says whether any were left out.
+ */
+export function fitPage (events: readonly TickerEvent[], maxBytes: number, newest: boolean): { events: readonly TickerEvent[], cut: boolean } {
+  let bytes = 0
+  let count = 0
+  for (; count < events.length; count++) {
+    const event = events[newest ? events.length - 1 - count : count] as TickerEvent
+    bytes += event.json.length + EVENT_OVERHEAD_BYTES
+    if (bytes > maxBytes && count > 0) break
+  }
+  if (count === events.length) return { events, cut: false }
+  return { events: newest ? events.slice(events.length - count) : events.slice(0, count), cut: true }
+}
+
 export default async function topicRoutes (app: FastifyInstance, { config, bus, hub, scheduler, access }: RouteDeps): Promise<void> {
   app.get('/topics', async (request) => {
     const readable = new Set(await access.readableTopics(request))
@@ -30,7 +49,7 @@ export default async function topicRoutes (app: FastifyInstance, { config, bus, 
     return { topics }
   })
 
-  const { historyLimit } = config.api
+  const { historyLimit, historyMaxBytes } = config.api
   app.get<{ Params: { topic: string }, Querystring: HistoryQuery }>('/topics/:topic/events', {
     schema: { querystring: historyQuerySchema(historyLimit) }
   }, async (request) => {
@@ -38,7 +57,11 @@ export default async function topicRoutes (app: FastifyInstance, { config, bus, 
     access.assertReadable(request, topic)
     const after = request.query.after === '' ? undefined : request.query.after
     const page = await bus.history(topic, after, request.query.limit)
-    return { topic, reset: page.reset, hasMore: page.hasMore, events: page.events.map(eventJson) }
+    // Without a usable `after`, the page is the newest events: keep the newest that fit.
+    const newest = after === undefined || page.reset
+    const fitted = fitPage(page.events, historyMaxBytes, newest)
+    const hasMore = page.hasMore || (fitted.cut && !newest)
+    return { topic, reset: page.reset, hasMore, events: fitted.events.map(eventJson) }
   })
 
   const { publishToken } = config.auth

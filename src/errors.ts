@@ -57,6 +57,18 @@ export const HeadersTooLargeError = createError(
   'TICKER_ERR_HEADERS_TOO_LARGE', 'The request headers are too large', 431)
 export const RequestTimeoutError = createError(
   'TICKER_ERR_REQUEST_TIMEOUT', 'The request took too long to arrive', 408)
+export const HostMissingError = createError(
+  'TICKER_ERR_HOST_MISSING', 'An HTTP/1.1 request needs a Host header', 400)
+export const ExpectationFailedError = createError(
+  'TICKER_ERR_EXPECTATION_FAILED', 'The only Expect this server meets is 100-continue', 417)
+export const MethodNotAllowedError = createError(
+  'TICKER_ERR_METHOD_NOT_ALLOWED', 'This server does not tunnel (CONNECT)', 405)
+export const PreconditionFailedError = createError(
+  'TICKER_ERR_PRECONDITION_FAILED', 'The file does not meet the request\'s If-Match or If-Unmodified-Since', 412)
+export const RangeNotSatisfiableError = createError(
+  'TICKER_ERR_RANGE_NOT_SATISFIABLE', 'The requested range is outside the file', 416)
+export const RequestRefusedError = createError<[number]>(
+  'TICKER_ERR_REQUEST_REFUSED', 'The request was refused (HTTP %s)', 400)
 export const InternalError = createError(
   'TICKER_ERR_INTERNAL', 'Internal server error', 500)
 
@@ -79,7 +91,7 @@ interface CodedError {
 function fastifyMessage (err: CodedError, limits: { readonly bodyLimitBytes: number }): string {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE': return `Request body is larger than the limit of ${limits.bodyLimitBytes} bytes`
-    case 'FST_ERR_CTP_INVALID_JSON_BODY': return 'Request body is not valid JSON'
+    case 'FST_ERR_CTP_INVALID_JSON_BODY': return 'Request body is not valid JSON, or has a __proto__ or constructor.prototype key (refused)'
     case 'FST_ERR_CTP_EMPTY_JSON_BODY': return 'Request body is empty; send JSON such as {"data": ...}'
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return 'Send the body as JSON with "Content-Type: application/json"'
     case 'FST_ERR_MAX_PARAM_LENGTH': return 'A part of the path is over 100 characters long (topic names have at most 64)'
@@ -87,11 +99,29 @@ function fastifyMessage (err: CodedError, limits: { readonly bodyLimitBytes: num
   }
 }
 
+/** Errors that libraries raise with a 4xx status and no code (such as @fastify/send's), by status. */
+const BY_STATUS: Readonly<Record<number, () => CodedError & { statusCode: number }>> = {
+  412: () => new PreconditionFailedError(),
+  416: () => new RangeNotSatisfiableError()
+}
+
+/** `err` with a code from the catalogue, when a library raised it with a 4xx status only. */
+function coded (err: CodedError): CodedError {
+  const status = err.statusCode ?? 500
+  if (err.code !== undefined || status >= 500) return err
+  const known = BY_STATUS[status]?.()
+  if (known !== undefined) return known
+  const refused = new RequestRefusedError(status)
+  return { code: refused.code, statusCode: status, message: refused.message }
+}
+
 /**
- * The status and body of any error: ours as they are, Fastify's 4xx reworded, anything else an
- * internal error (its details go to the log, not to the client). Messages never echo the URL.
+ * The status and body of any error: ours as they are, Fastify's and libraries' 4xx with words a
+ * client can act on, anything else an internal error (its details go to the log, not to the
+ * client). Messages never echo the URL.
  */
-export function errorBody (err: CodedError, limits: { readonly bodyLimitBytes: number }): { status: number, body: ErrorBody } {
+export function errorBody (error: CodedError, limits: { readonly bodyLimitBytes: number }): { status: number, body: ErrorBody } {
+  const err = coded(error)
   const status = err.statusCode ?? 500
   const ours = err.code?.startsWith('TICKER_ERR_') === true
   if (err.code === undefined || (status >= 500 && !ours)) {

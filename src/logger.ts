@@ -5,8 +5,31 @@
 import type { FastifyRequest, FastifyServerOptions } from 'fastify'
 import type { Config } from './config/schema.ts'
 
-/** The URL with the value of every query parameter whose name contains "token" redacted. */
-export const redactUrl = (url: string): string => url.replace(/([?&][^=&#]*token[^=&#]*=)[^&#]*/gi, '$1[redacted]')
+/** A query parameter's name as the query parser reads it; undefined when it cannot be decoded. */
+function decodedName (raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw.replaceAll('+', ' '))
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The URL with the value of every query parameter whose name, decoded as the query parser
+ * decodes it, contains "token" redacted (`access_token`, `access_%74oken`, `TOKEN`, ...); a name
+ * that cannot be decoded is redacted too.
+ */
+export function redactUrl (url: string): string {
+  const q = url.indexOf('?')
+  if (q === -1) return url
+  const params = url.slice(q + 1).split('&').map((param) => {
+    const eq = param.indexOf('=')
+    if (eq === -1) return param
+    const name = decodedName(param.slice(0, eq))
+    return name === undefined || /token/i.test(name) ? `${param.slice(0, eq)}=[redacted]` : param
+  })
+  return `${url.slice(0, q + 1)}${params.join('&')}`
+}
 
 export function loggerOptions (config: Readonly<Config>, options: { prettyLogs?: boolean, logStream?: { write (line: string): void } }): FastifyServerOptions['logger'] {
   return {

@@ -114,6 +114,8 @@ export const ConfigSchema = Type.Object({
     bodyLimitBytes: PositiveInt(64 * 1024 * 1024),
     trustProxy: Type.Boolean(),
     shutdownTimeoutMs: PositiveInt(600_000),
+    /** How long a request may take to arrive, headers and body (a stream's response is not timed). */
+    requestTimeoutMs: PositiveInt(3_600_000),
     /** Pending connections the kernel may queue (capped by net.core.somaxconn). */
     listenBacklog: PositiveInt(65_535)
   }, { additionalProperties: false }),

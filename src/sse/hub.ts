@@ -86,6 +86,8 @@ export class SseHub {
   readonly #retry: Buffer
   readonly #sliceBytes: number
   readonly #sessions = new Set<Session>()
+  /** Connections that carry a stream (until they close). */
+  readonly #streamSockets = new WeakSet<Socket>()
   readonly #groups = new Groups()
   readonly #flusher: Flusher
   readonly #admission: Admission
@@ -139,6 +141,11 @@ export class SseHub {
     return this.#options.formats.get(name)
   }
 
+  /** Whether `socket` carries a stream: nothing else may be written to it. */
+  carriesStream (socket: Socket): boolean {
+    return this.#streamSockets.has(socket)
+  }
+
   /** Sessions following `topic` now. */
   subscribers (topic: string): number {
     return this.#groups.subscribers(topic)
@@ -171,6 +178,7 @@ export class SseHub {
     this.#stats.opened++
     if (lastId !== undefined) this.#stats.replays++
     const group = this.#add(session)
+    this.#streamSockets.add(socket)
     socket.once('close', () => this.#remove(session, 'client'))
 
     let plan

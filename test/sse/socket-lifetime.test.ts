@@ -5,7 +5,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RawConnection, StreamTap, TOKEN, publish, rawGet, waitUntil, forEachWriter } from '../helper.ts'
-import { MAX_WAITING } from '../../src/http/pipelining.ts'
+import { MAX_WAITING } from '../../src/http/server.ts'
 import { sample, scrape } from '../metrics/scrape.ts'
 
 const TOPICS = { topics: { t: {}, big: { capacity: 50 } } }
@@ -123,5 +123,29 @@ forEachWriter((writer, startApp) => {
     const taps = await Promise.all([1, 2, 3].map(async () => StreamTap.open(t, `${url}/topics/t/stream`)))
     assert.equal(taps.length, 3)
     assert.equal(hub.size, 3)
+  })
+
+  test(`bytes a client sends after its stream started are dropped, never answered inside the stream [${writer}]`, async (t) => {
+    const { app, port } = await startApp(t, TOPICS)
+    const requests = [
+      rawGet('/topics/t/stream'),
+      'GET /topics/t/stream HTTP/1.0\r\nConnection: keep-alive\r\n\r\n',
+      rawGet('/topics/t/stream', 'Connection: close\r\n')
+    ]
+    for (const request of requests) {
+      const conn = await RawConnection.open(t, port)
+      conn.send(request)
+      await conn.received('retry:')
+      await waitUntil(() => app.ticker.hub.size > 0, 5000, 'the stream')
+      conn.send('GARBAGE\r\n\r\n')
+      conn.send(rawGet('/healthz'))
+      const id = (await app.ticker.bus.publish('t', 'after the junk')).id
+      await conn.received(`id: ${id}\n`)
+      assert.equal(conn.text.split('HTTP/1.').length - 1, 1, `one response head only: ${JSON.stringify(conn.text)}`)
+      assert.doesNotMatch(conn.text, /TICKER_ERR|"status"/)
+      assert.equal(conn.closed, false)
+      conn.socket.destroy()
+      await waitUntil(() => app.ticker.hub.size === 0, 5000, 'the stream to end')
+    }
   })
 })

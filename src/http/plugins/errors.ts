@@ -5,31 +5,36 @@
  * - a route or hook: the error handler;
  * - no route: the 404, answered before any body is read (an empty JSON body to a path that does
  *   not exist is a 404, not a 400);
- * - a CORS preflight without the headers one needs: 400.
+ * - a CORS preflight without the headers one needs: 400;
+ * - an HTTP/1.1 request without Host: 400 (Node's own check, which answers with no body, is off).
  * 5xx details go to the log, never to the client; no message echoes the query string.
  */
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../../config/schema.ts'
 import {
-  HeadersTooLargeError, MalformedRequestError, NotFoundError, PreflightError, RequestTimeoutError, errorBody
+  HeadersTooLargeError, HostMissingError, MalformedRequestError, NotFoundError, PreflightError, RequestTimeoutError, errorBody
 } from '../../errors.ts'
 import { redactUrl } from '../../logger.ts'
+import { rawErrorAnswer } from '../server.ts'
 
 const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }
 
-/** Fastify's `clientErrorHandler`: what Node's HTTP parser rejected, as a JSON error, then the connection closes. */
-export function clientErrorHandler (err: NodeJS.ErrnoException, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return
-  const error = err.code === 'HPE_HEADER_OVERFLOW'
-    ? new HeadersTooLargeError()
-    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? new RequestTimeoutError() : new MalformedRequestError()
-  const body = JSON.stringify({ code: error.code, message: error.message })
-  if (socket.writable) {
-    socket.write(`HTTP/1.1 ${error.statusCode} ${STATUS_TEXT[error.statusCode] ?? ''}\r\nConnection: close\r\n` +
-      `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+/**
+ * Fastify's `clientErrorHandler`: what Node's HTTP parser rejected, as a JSON error, then the
+ * connection closes. On a connection that carries a stream (`carriesStream`), whose response has
+ * begun, nothing may be written in the middle of it: the bytes that failed to parse are dropped,
+ * as every later byte on a stream's connection is, and the stream goes on.
+ */
+export function clientErrorHandler (carriesStream: (socket: Socket) => boolean) {
+  return (err: NodeJS.ErrnoException, socket: Socket): void => {
+    if (err.code === 'ECONNRESET' || socket.destroyed || carriesStream(socket)) return
+    const error = err.code === 'HPE_HEADER_OVERFLOW'
+      ? new HeadersTooLargeError()
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? new RequestTimeoutError() : new MalformedRequestError()
+    if (socket.writable) socket.write(rawErrorAnswer(error, STATUS_TEXT[error.statusCode] ?? ''))
+    socket.destroy()
   }
-  socket.destroy()
 }
 
 /** Fastify's `frameworkErrors`: errors the router raises before any route. The path is named, never the query. */
@@ -63,6 +68,9 @@ export async function registerErrorHandling (app: FastifyInstance, config: Reado
   // Before anything else runs on a request: a 404 needs no body, and a preflight without its
   // headers is a client error (@fastify/cors would answer it in plain text).
   app.addHook('onRequest', async (request, reply) => {
+    if (request.raw.httpVersionMajor === 1 && request.raw.httpVersionMinor === 1 && request.headers.host === undefined) {
+      throw new HostMissingError()
+    }
     if (request.is404) return notFound(request, reply)
     if (request.method === 'OPTIONS' && (request.headers.origin === undefined || request.headers['access-control-request-method'] === undefined)) {
       throw new PreflightError()

@@ -29,7 +29,7 @@ class SocketChunkOutput implements StreamOutput {
   #socket: Socket | null = null
   /** Whether direct chunks may ever follow this response's own bytes. */
   readonly #chunked: boolean
-  /** Writes made through res whose bytes have not reached the socket yet. */
+  /** Writes made through res whose bytes have not reached the socket yet; -1 once settled for good without direct writes. */
   #inResponse = 0
 
   constructor (res: ServerResponse, chunked: boolean) {
@@ -40,12 +40,12 @@ class SocketChunkOutput implements StreamOutput {
   write (bytes: Buffer, chunk?: Buffer, done?: WriteDone): void {
     if (this.#socket !== null) {
       this.#socket.write(chunk ?? httpChunk(bytes), done)
-    } else if (!this.#chunked) {
+    } else if (this.#inResponse < 0) {
       this.res.write(bytes, done)
     } else {
       this.#inResponse++
       this.res.write(bytes, (err) => {
-        if (--this.#inResponse === 0 && err == null) this.#goDirect()
+        if (--this.#inResponse === 0 && err == null) this.#settle()
         done?.(err)
       })
     }
@@ -56,13 +56,17 @@ class SocketChunkOutput implements StreamOutput {
     return this.res.writableLength
   }
 
-  /** Everything the response held has reached the socket: later bytes may be written to it directly. */
-  #goDirect (): void {
+  /**
+   * Everything the response held has reached the socket: no further request can be answered on
+   * this connection, so its parser goes, and a chunked response's later bytes may be written to
+   * the socket directly (any other keeps writing through res).
+   */
+  #settle (): void {
     const socket = this.res.socket
-    if (socket === null || socket.destroyed || this.#socket !== null) return
-    this.#socket = socket
-    // No further request can be answered on this connection: its parser goes.
+    if (socket === null || socket.destroyed) return
     releaseParser(socket, this.res.req)
+    if (this.#chunked) this.#socket = socket
+    else this.#inResponse = -1
   }
 }
 

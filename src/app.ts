@@ -24,7 +24,7 @@ import { registerWeb, VIEWS_DIR } from './http/plugins/web.ts'
 import { Tiles } from './http/views/tiles.ts'
 import { Eta } from 'eta'
 import { once } from 'node:events'
-import type { AddressInfo, Socket } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { createMetrics, type Metrics } from './metrics/registry.ts'
 import { metricsRoute, metricsServer } from './http/routes/metrics.ts'
 
@@ -55,9 +55,6 @@ declare module 'fastify' {
 const FORCE_CLOSE_AFTER_MS = 1000
 
 export async function buildApp (config: Readonly<Config>, options: BuildOptions = {}): Promise<FastifyInstance> {
-  // Node-level errors must not be written into a stream; the hub, made after the server (it
-  // needs the logger), says which connections carry one.
-  const connections = { carriesStream: (_socket: Socket): boolean => false }
   const app = Fastify({
     logger: loggerOptions(config, options),
     logController: new LogController({ disableRequestLogging: !config.log.requests }),
@@ -67,7 +64,7 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     requestTimeout: config.server.requestTimeoutMs,
     // Pipelined requests are handled only when their turn comes (never behind a stream).
     serverFactory: (handler, settings) => createServerInTurn(handler, settings),
-    clientErrorHandler: clientErrorHandler((socket) => connections.carriesStream(socket)),
+    clientErrorHandler,
     frameworkErrors: frameworkErrors(config)
   })
 
@@ -96,7 +93,6 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     maxConnections: config.sse.maxConnections,
     maxConnectionsPerIp: config.sse.maxConnectionsPerIp
   })
-  connections.carriesStream = (socket) => hub.carriesStream(socket)
   const scheduler = new Scheduler({
     producers: createProducers(config),
     publish: async (topic, data) => (await bus.publish(topic, data)).id,

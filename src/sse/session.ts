@@ -17,7 +17,7 @@
  * Kept small on purpose: there is one per open connection.
  */
 import type { ServerResponse } from 'node:http'
-import { joinAsChunk } from './frame.ts'
+import { httpChunk, joinAsChunk } from './frame.ts'
 import type { StreamFormat } from './formats.ts'
 import type { PendingFrame } from './handover.ts'
 import type { StreamOutput, StreamWriter } from './writers/index.ts'
@@ -52,6 +52,8 @@ export interface Slice {
 export interface Batch {
   readonly frames: readonly PendingFrame[]
   readonly bytes: Buffer
+  /** `bytes` as one HTTP chunk, made once for the whole group when a writer first needs it. */
+  chunk?: Buffer
 }
 
 export class Session {
@@ -121,7 +123,7 @@ export class Session {
     }
     const { frames, bytes } = batch
     if ((frames[0] as PendingFrame).seq > this.#liveAfterSeq) {
-      this.#send(bytes, frames.length)
+      this.#send(bytes, frames.length, batch.chunk ??= httpChunk(bytes))
     } else {
       // Went live during this window: the replay already covered the older frames.
       const newer = frames.filter((f) => f.seq > this.#liveAfterSeq)

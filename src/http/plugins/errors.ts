@@ -22,19 +22,18 @@ const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 408:
 
 /**
  * Fastify's `clientErrorHandler`: what Node's HTTP parser rejected, as a JSON error, then the
- * connection closes. On a connection that carries a stream (`carriesStream`), whose response has
- * begun, nothing may be written in the middle of it: the bytes that failed to parse are dropped,
- * as every later byte on a stream's connection is, and the stream goes on.
+ * connection closes. Once a connection has carried response bytes, nothing may be written to it
+ * out of turn: on a stream's connection that would land in the middle of the stream. There the
+ * bytes that failed to parse are dropped, as every later byte on a stream's connection is, and
+ * the stream goes on (an idle keep-alive connection closes after keepAliveTimeout).
  */
-export function clientErrorHandler (carriesStream: (socket: Socket) => boolean) {
-  return (err: NodeJS.ErrnoException, socket: Socket): void => {
-    if (err.code === 'ECONNRESET' || socket.destroyed || carriesStream(socket)) return
-    const error = err.code === 'HPE_HEADER_OVERFLOW'
-      ? new HeadersTooLargeError()
-      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? new RequestTimeoutError() : new MalformedRequestError()
-    if (socket.writable) socket.write(rawErrorAnswer(error, STATUS_TEXT[error.statusCode] ?? ''))
-    socket.destroy()
-  }
+export function clientErrorHandler (err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed || socket.bytesWritten > 0) return
+  const error = err.code === 'HPE_HEADER_OVERFLOW'
+    ? new HeadersTooLargeError()
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? new RequestTimeoutError() : new MalformedRequestError()
+  if (socket.writable) socket.write(rawErrorAnswer(error, STATUS_TEXT[error.statusCode] ?? ''))
+  socket.destroy()
 }
 
 /** Fastify's `frameworkErrors`: errors the router raises before any route. The path is named, never the query. */

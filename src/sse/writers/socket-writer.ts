@@ -27,14 +27,11 @@ class SocketChunkOutput implements StreamOutput {
   readonly res: ServerResponse
   /** The connection, once frames may go to it directly; null until then (or for good, when the response is not chunked). */
   #socket: Socket | null = null
-  /** Whether direct chunks may ever follow this response's own bytes. */
-  readonly #chunked: boolean
   /** Writes made through res whose bytes have not reached the socket yet; -1 once settled for good without direct writes. */
   #inResponse = 0
 
-  constructor (res: ServerResponse, chunked: boolean) {
+  constructor (res: ServerResponse) {
     this.res = res
-    this.#chunked = chunked
   }
 
   write (bytes: Buffer, chunk?: Buffer, done?: WriteDone): void {
@@ -65,7 +62,8 @@ class SocketChunkOutput implements StreamOutput {
     const socket = this.res.socket
     if (socket === null || socket.destroyed) return
     releaseParser(socket, this.res.req)
-    if (this.#chunked) this.#socket = socket
+    // Only a chunked response may be followed by hand-made chunks.
+    if (Reflect.get(this.res, 'chunkedEncoding') === true) this.#socket = socket
     else this.#inResponse = -1
   }
 }
@@ -91,7 +89,7 @@ export const socketChunkWriter: StreamWriter = {
     res.writeHead(status, headers)
     flattenSentHead(res)
     releaseFastifyListeners(res)
-    const output = new SocketChunkOutput(res, Reflect.get(res, 'chunkedEncoding') === true)
+    const output = new SocketChunkOutput(res)
     output.write(first)
     return output
   }

@@ -12,11 +12,18 @@ import { startProcess, type Started } from './processes.ts'
 export const argsOf = (value: string | undefined): string[] => value?.split(' ').filter(Boolean) ?? []
 
 /**
+ * The flags `npm start` gives node (package.json), so that benchmarks measure Ticker as it runs:
+ * a 16 MB young generation (see docs/BENCHMARKS.md, "Idle memory on Node 24").
+ */
+export const START_NODE_ARGS = ['--max-semi-space-size=16']
+
+/**
  * Starts Ticker with `config` merged over the shipped defaults (producers and feeds off unless
- * given), its node started with `nodeArgs` (BENCH_NODE_ARGS by default); from `checkout` (another
+ * given), its node started with `nodeArgs` (BENCH_NODE_ARGS if set, else what `npm start` uses); from `checkout` (another
  * working tree of this repository) instead of this one if given.
  */
-export async function startTicker (config: Record<string, unknown>, env: Record<string, string> = {}, checkout = '.', nodeArgs = argsOf(process.env.BENCH_NODE_ARGS)): Promise<Started> {
+export async function startTicker (config: Record<string, unknown>, env: Record<string, string> = {}, checkout = '.',
+  nodeArgs = process.env.BENCH_NODE_ARGS === undefined ? START_NODE_ARGS : argsOf(process.env.BENCH_NODE_ARGS)): Promise<Started> {
   const dir = mkdtempSync(join(tmpdir(), 'ticker-bench-'))
   const file = join(dir, 'config.yaml')
   writeFileSync(file, stringify({

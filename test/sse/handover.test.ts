@@ -15,15 +15,15 @@ const GONE = { topics: ['a'], reason: 'evicted' as const }
 test('table: what the client gets and where live starts', () => {
   const cases: Array<[what: string, plan: ReplayPlan, held: PendingFrame[], lastOnly: boolean,
     reset: { id?: string } | undefined, events: string[], liveAfterSeq: number]> = [
-    ['events, nothing held', plan([event('a', 1), event('b', 2)], 2), [], false, undefined, ['a1', 'b2'], 2],
-    ['held frames up to the plan are covered by it; live starts after its head', plan([event('a', 3)], 4), held(3, 4, 5), false, undefined, ['a3'], 4],
-    ['reset followed by events: no id (the events set the cursor)', plan([event('a', 7)], 7, GONE), [], false, {}, ['a7'], 7],
-    ['reset with nothing after it: the cursor as its id', plan([], 9, GONE), [], false, { id: 'ep-9' }, [], 9],
-    ['reset, then only held frames the plan covers: still the cursor', plan([], 9, GONE), held(8, 9), false, { id: 'ep-9' }, [], 9],
-    ['reset, then a held frame after the plan: that frame sets the cursor', plan([], 9, GONE), held(10), false, {}, [], 9],
-    ['lastOnly (html tiles): the last event of each topic', plan([event('a', 1), event('b', 2), event('a', 3)], 3), [], true, undefined, ['b2', 'a3'], 3],
-    ['an empty plan: nothing, live from its head', plan([], 0), [], false, undefined, [], 0]
-  ]
+      ['events, nothing held', plan([event('a', 1), event('b', 2)], 2), [], false, undefined, ['a1', 'b2'], 2],
+      ['held frames up to the plan are covered by it; live starts after its head', plan([event('a', 3)], 4), held(3, 4, 5), false, undefined, ['a3'], 4],
+      ['reset followed by events: no id (the events set the cursor)', plan([event('a', 7)], 7, GONE), [], false, {}, ['a7'], 7],
+      ['reset with nothing after it: the cursor as its id', plan([], 9, GONE), [], false, { id: 'ep-9' }, [], 9],
+      ['reset, then only held frames the plan covers: still the cursor', plan([], 9, GONE), held(8, 9), false, { id: 'ep-9' }, [], 9],
+      ['reset, then a held frame after the plan: that frame sets the cursor', plan([], 9, GONE), held(10), false, {}, [], 9],
+      ['lastOnly (html tiles): the last event of each topic', plan([event('a', 1), event('b', 2), event('a', 3)], 3), [], true, undefined, ['b2', 'a3'], 3],
+      ['an empty plan: nothing, live from its head', plan([], 0), [], false, undefined, [], 0]
+    ]
   for (const [what, p, h, lastOnly, reset, events, liveAfterSeq] of cases) {
     const handover = planHandover(p, h, lastOnly)
     assert.deepEqual(handover.reset === undefined ? undefined : { ...(handover.reset.id === undefined ? {} : { id: handover.reset.id }) }, reset, what)

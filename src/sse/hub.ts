@@ -18,7 +18,7 @@ import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import type { FastifyBaseLogger } from 'fastify'
-import type { Bus } from '../bus/index.ts'
+import type { Bus, TickerEvent } from '../bus/index.ts'
 import { Admission, streamSocket, type Refusal } from './admission.ts'
 import { fanOut, type FrameOf } from './fanout.ts'
 import type { StreamFormat } from './formats.ts'
@@ -103,6 +103,8 @@ export class SseHub {
     frameFailures: 0
   }
 
+  /** Events a format failed to frame (as long as the event lives). */
+  readonly #unframeable = new WeakMap<TickerEvent, Set<StreamFormat>>()
   readonly #context: SessionContext
   readonly #unsubscribe: () => void
   readonly #heartbeat: NodeJS.Timeout
@@ -227,11 +229,17 @@ export class SseHub {
     for (const socket of this.#ending) socket.destroy()
   }
 
-  /** The frame of `event` in `format`, or undefined (logged and counted) when the format cannot make it. */
+  /**
+   * The frame of `event` in `format`, or undefined when the format cannot make it: logged and
+   * counted once per event and format (replays ask again; they are told at once).
+   */
   readonly #frame: FrameOf = (format, event) => {
+    if (this.#unframeable.get(event)?.has(format) === true) return undefined
     try {
       return format.frame(event)
     } catch (err) {
+      const failed = this.#unframeable.get(event) ?? new Set()
+      this.#unframeable.set(event, failed.add(format))
       this.#stats.frameFailures++
       this.#options.log.error({ err, format: format.name, topic: event.topic, id: event.id },
         'an event could not be framed; streams of this format skip it')

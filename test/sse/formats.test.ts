@@ -26,7 +26,7 @@ const fragile: StreamFormat = {
 }
 
 test('an event one format cannot frame is skipped by that format only; the next one gets through', async (t) => {
-  const bus = new MemoryBus(topicRulesFrom(testConfig({ topics: { t: {} } })))
+  const bus = new MemoryBus(topicRulesFrom(testConfig({ topics: { t: {}, u: {} } })))
   const logs = logCapture()
   const hub = new SseHub({
     bus,
@@ -41,9 +41,11 @@ test('an event one format cannot frame is skipped by that format only; the next 
     flushIntervalMs: 0
   })
   const server = createServer((req, res) => {
-    const format = req.url === '/fragile' ? fragile : jsonFormat
+    const format = req.url?.startsWith('/fragile') === true ? fragile : jsonFormat
     const lastId = req.headers['last-event-id'] as string | undefined
-    hub.open(res, { ip: '127.0.0.1', topics: ['t'], lastId, format, headers: { 'content-type': 'text/event-stream' } }).catch(() => res.destroy())
+    // /fragile-both follows a second topic: another group of the same format.
+    const topics = req.url === '/fragile-both' ? ['t', 'u'] : ['t']
+    hub.open(res, { ip: '127.0.0.1', topics, lastId, format, headers: { 'content-type': 'text/event-stream' } }).catch(() => res.destroy())
   })
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
@@ -53,7 +55,8 @@ test('an event one format cannot frame is skipped by that format only; the next 
   const ids: string[] = []
   const json = readStream(`${url}/json`, (s) => s.includes(`id: ${ids[2]}\n`))
   const rendered = readStream(`${url}/fragile`, (s) => s.includes(`id: ${ids[2]}\n`))
-  await waitUntil(() => hub.size === 2, 5000, 'both streams')
+  const renderedToo = readStream(`${url}/fragile-both`, (s) => s.includes(`id: ${ids[2]}\n`))
+  await waitUntil(() => hub.size === 3, 5000, 'the three streams')
   for (const data of [{ n: 1 }, { fail: true }, { n: 3 }]) ids.push((await bus.publish('t', data)).id)
 
   const jsonText = (await json).text
@@ -61,6 +64,8 @@ test('an event one format cannot frame is skipped by that format only; the next 
   assert.deepEqual([...jsonText.matchAll(/^id: (.+)$/gm)].map((m) => m[1]), ids, 'json streams get every event')
   assert.deepEqual([...renderedText.matchAll(/^id: (.+)$/gm)].map((m) => m[1]), [ids[0], ids[2]], 'the failing event is skipped')
   assert.match(renderedText, /data: rendered \{"n":3\}/)
+  const tooText = (await renderedToo).text
+  assert.deepEqual([...tooText.matchAll(/^id: (.+)$/gm)].map((m) => m[1]), [ids[0], ids[2]], tooText)
   assert.equal(hub.stats().frameFailures, 1)
   const logged = logs.lines.filter((l) => l.msg === 'an event could not be framed; streams of this format skip it')
   assert.equal(logged.length, 1)
@@ -69,4 +74,5 @@ test('an event one format cannot frame is skipped by that format only; the next 
   // A stream resuming across the failing event gets the others too.
   const resumed = await readStream(`${url}/fragile`, (s) => s.includes(`id: ${ids[2]}\n`), { headers: { 'last-event-id': `${bus.epoch}-0` } })
   assert.deepEqual([...resumed.text.matchAll(/^id: (.+)$/gm)].map((m) => m[1]), [ids[0], ids[2]])
+  assert.equal(hub.stats().frameFailures, 1, 'a failure is counted and logged once per event and format')
 })

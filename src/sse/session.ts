@@ -17,7 +17,7 @@
  * Kept small on purpose: there is one per open connection.
  */
 import type { ServerResponse } from 'node:http'
-import { httpChunk, joinAsChunk } from './frame.ts'
+import { joinAsChunk } from './frame.ts'
 import type { StreamFormat } from './formats.ts'
 import type { PendingFrame } from './handover.ts'
 import type { StreamOutput, StreamWriter } from './writers/index.ts'
@@ -52,8 +52,6 @@ export interface Slice {
 export interface Batch {
   readonly frames: readonly PendingFrame[]
   readonly bytes: Buffer
-  /** `bytes` as one HTTP chunk, made once for the whole group when a writer first needs it. */
-  chunk?: Buffer
 }
 
 export class Session {
@@ -112,9 +110,18 @@ export class Session {
     this.#goLive(first.done === true ? undefined : first.value)
   }
 
-  /** What the session gets of a flushed batch: held until live, then what the replay did not cover. */
+  /**
+   * What the session gets of a flushed batch: written if the peer keeps up; held while the session
+   * is not live (opening, replaying, or waiting for its socket to drain); once live, only what the
+   * replay did not cover.
+   */
   deliver (batch: Batch): void {
     if (this.#closed) return
+    if (this.#held === undefined && (this.#output as StreamOutput).queuedBytes > this.#context.maxQueuedBytes) {
+      // The peer left more than the limit of earlier writes untaken: hold until its socket drains.
+      this.#held = []
+      ;(this.#output as StreamOutput).onDrain(() => this.#goLive(undefined))
+    }
     if (this.#held !== undefined) {
       for (const frame of batch.frames) this.#held.push(frame)
       this.#heldBytes += batch.bytes.length
@@ -123,7 +130,7 @@ export class Session {
     }
     const { frames, bytes } = batch
     if ((frames[0] as PendingFrame).seq > this.#liveAfterSeq) {
-      this.#send(bytes, frames.length, batch.chunk ??= httpChunk(bytes))
+      this.#send(bytes, frames.length)
     } else {
       // Went live during this window: the replay already covered the older frames.
       const newer = frames.filter((f) => f.seq > this.#liveAfterSeq)
@@ -131,14 +138,12 @@ export class Session {
       const joined = joinAsChunk(newer.map((f) => f.frame))
       this.#send(joined.bytes, newer.length, joined.chunk)
     }
-    this.#checkBacklog()
   }
 
-  /** A comment that keeps proxies from cutting an idle stream; only once live. */
+  /** A comment that keeps proxies from cutting an idle stream; only to a live session that keeps up. */
   heartbeat (frame: Buffer): void {
-    if (!this.live) return
+    if (!this.live || (this.#output as StreamOutput).queuedBytes > this.#context.maxQueuedBytes) return
     this.#send(frame, 0)
-    this.#checkBacklog()
   }
 
   /** Writes `last` (between frames) and ends the response; the hub ends the connection. */
@@ -170,6 +175,7 @@ export class Session {
 
   /** Writes `last` (the end of the replay, if any) with the held frames it did not cover, and goes live. */
   #goLive (last: Slice | undefined): void {
+    if (this.#closed) return
     const held = (this.#held ?? []).filter((f) => f.seq > this.#liveAfterSeq)
     this.#held = undefined
     this.#heldBytes = 0
@@ -192,9 +198,5 @@ export class Session {
     stats.bytesWritten += bytes
     stats.writes++
     stats.eventsDelivered += events
-  }
-
-  #checkBacklog (): void {
-    if (!this.#closed && (this.#output as StreamOutput).queuedBytes > this.#context.maxQueuedBytes) this.#context.onSlow(this)
   }
 }

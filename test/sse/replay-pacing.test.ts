@@ -96,4 +96,35 @@ forEachWriter((writer, startApp) => {
     assert.ok(held < 3 * history, `held ${(held / 2 ** 20).toFixed(0)} MB for ${readers} stalled readers of a ${(history / 2 ** 20).toFixed(0)} MB history`)
     assert.equal(app.ticker.hub.size, readers)
   })
+
+  test(`one write bigger than sse.maxQueuedBytes does not cut a reader that reads [${writer}]`, async (t) => {
+    const { app, url } = await startApp(t, { topics: { t: {} }, sse: { maxQueuedBytes: 1024 * 1024 } })
+    const huge = 'z'.repeat(16 * 1024 * 1024) // more than the kernel's socket buffers take at once
+    const received = readStream(`${url}/topics/t/stream`, (s) => s.includes('"end"'), {}, 30_000)
+    await waitUntil(() => app.ticker.hub.size === 1, 5000, 'the stream')
+    await app.ticker.bus.publish('t', huge)
+    await app.ticker.bus.publish('t', 'end')
+    const { text } = await received
+    assert.ok(text.length > huge.length, 'the whole event arrived')
+    assert.equal(app.ticker.hub.stats().closed.slow, 0)
+  })
+
+  test(`events published during a paced replay follow it, each once, in order [${writer}]`, async (t) => {
+    const { app, port } = await startApp(t, { topics: { t: { capacity: 200 } }, server: { bodyLimitBytes: 128 * 1024 } })
+    const ids: string[] = []
+    for (let i = 0; i < 150; i++) ids.push((await app.ticker.bus.publish('t', big(i))).id) // ≈ 9 MB
+    const serverSockets: Socket[] = []
+    app.server.on('connection', (socket: Socket) => serverSockets.push(socket))
+    const conn = await RawConnection.open(t, port)
+    conn.socket.pause() // the replay stalls once the kernel's buffers are full
+    conn.send(rawGet(`/topics/t/stream?lastEventId=${app.ticker.bus.epoch}-0`))
+    await waitUntil(() => serverSockets[0] !== undefined && serverSockets[0].writableLength > 0, 10_000, 'the replay to stall')
+    for (let i = 0; i < 30; i++) ids.push((await app.ticker.bus.publish('t', { live: i })).id)
+    assert.ok(app.ticker.hub.stats().eventsDelivered < 150, 'the live events came while the replay was under way')
+    conn.socket.resume()
+    await conn.received(`id: ${ids.at(-1)}\n`, 30_000)
+    const last = (await app.ticker.bus.publish('t', 'last')).id // anything sent twice would show before it
+    await conn.received(`id: ${last}\n`)
+    assert.deepEqual(idsIn(dechunk(conn.text.slice(conn.text.indexOf('\r\n\r\n') + 4))), [...ids, last])
+  })
 })

@@ -56,7 +56,12 @@ const unframed: StreamWriter = {
     res.writeHead(status, headers)
     res.write(first)
     const socket = res.socket
-    return { res, write: (bytes, _chunk, done) => { socket?.write(bytes, done) }, get queuedBytes () { return res.writableLength } }
+    return {
+      res,
+      write: (bytes, _chunk, done) => { socket?.write(bytes, done) },
+      onDrain: (listener) => { res.once('drain', listener) },
+      get queuedBytes () { return res.writableLength }
+    }
   }
 }
 

@@ -17,6 +17,11 @@ class ResponseOutput implements StreamOutput {
     this.res.write(bytes, done)
   }
 
+  onDrain (listener: () => void): void {
+    if (this.res.writableNeedDrain) this.res.once('drain', listener)
+    else setImmediate(listener) // under the stream's high-water mark: no 'drain' will come
+  }
+
   get queuedBytes (): number {
     // The response's count includes its socket's (checked on every supported Node by the tests).
     return this.res.writableLength

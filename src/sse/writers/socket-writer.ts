@@ -48,6 +48,13 @@ class SocketChunkOutput implements StreamOutput {
     }
   }
 
+  onDrain (listener: () => void): void {
+    // Queued bytes are in the socket once writes go there, else in the response.
+    const queue = this.#socket ?? this.res
+    if (queue.writableNeedDrain) queue.once('drain', listener)
+    else setImmediate(listener) // under the stream's high-water mark: no 'drain' will come
+  }
+
   get queuedBytes (): number {
     // The response's count includes its socket's (checked on every supported Node by the tests).
     return this.res.writableLength

@@ -25,6 +25,8 @@ export interface StreamOutput {
   write (bytes: Buffer, chunk?: Buffer, done?: WriteDone): void
   /** Bytes written but not yet taken by the kernel. */
   readonly queuedBytes: number
+  /** Calls `listener` once, when bytes queued now have all been taken (only while some are queued). */
+  onDrain (listener: () => void): void
 }
 
 export type WriterName = 'tuned' | 'plain'

@@ -5,6 +5,7 @@
 import { Agent, request } from 'node:http'
 import { startProcess, type Started } from '../lib/processes.ts'
 import { argsOf, startTicker } from '../lib/ticker-process.ts'
+import type { WriterMode } from '../../src/sse/writers/index.ts'
 import { nchanAvailable, startNchan } from './nchan.ts'
 
 export interface BenchServer {
@@ -56,9 +57,6 @@ export interface ServerOptions {
   /** Events kept for replay (Ticker). */
   readonly capacity?: number
 }
-
-/** Ticker's stream writer (sse.writer): `auto` is the tuned one where it proves itself. */
-type WriterMode = 'auto' | 'plain'
 
 /**
  * Ticker as benchmarked: one topic, limits raised for thousands of streams from one address.

@@ -5,14 +5,17 @@
  */
 import { Type, type Static } from '@sinclair/typebox'
 
+/** Most topics one stream may follow (for an html stream, counting the topics its tiles show). */
+export const MAX_TOPICS_PER_STREAM = 256
+
 /** A topic name as it may appear in a URL; longer is no topic. */
 const TopicParam = Type.String({ maxLength: 64 })
 
 export const StreamQuerySchema = Type.Object({
   /** Repeatable: `topic=a&topic=b`. */
-  topic: Type.Optional(Type.Array(TopicParam, { maxItems: 256 })),
+  topic: Type.Optional(Type.Array(TopicParam, { maxItems: MAX_TOPICS_PER_STREAM })),
   /** Comma-separated lists: `topics=a,b`. */
-  topics: Type.Optional(Type.Array(Type.String({ maxLength: 256 * 65 }), { maxItems: 256 })),
+  topics: Type.Optional(Type.Array(Type.String({ maxLength: MAX_TOPICS_PER_STREAM * 65 }), { maxItems: MAX_TOPICS_PER_STREAM })),
   /** The resume point when no Last-Event-ID header is sent; the first counts. Anything unusable means a reset. */
   lastEventId: Type.Optional(Type.Array(Type.String())),
   /** A stream format (json, html); once. */

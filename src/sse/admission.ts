@@ -9,7 +9,6 @@
  *   to its socket's `close` (hub.ts), so no session outlives its connection.
  */
 import type { ServerResponse } from 'node:http'
-import type { Socket } from 'node:net'
 
 /** Why a new stream cannot open. */
 export type Refusal = 'closing' | 'total' | 'per-ip'
@@ -19,10 +18,10 @@ export interface AdmissionLimits {
   readonly maxConnectionsPerIp: number
 }
 
-/** The connection a stream on `res` would live on, when it can carry one now. */
-export function streamSocket (res: ServerResponse): Socket | undefined {
+/** Whether `res` can carry a stream now: its connection is live and the response is first in line on it. */
+export function canCarryStream (res: ServerResponse): boolean {
   const socket = res.socket
-  return socket !== null && !socket.destroyed && socket.writable && !res.headersSent ? socket : undefined
+  return socket !== null && !socket.destroyed && socket.writable && !res.headersSent
 }
 
 export class Admission {
@@ -30,23 +29,19 @@ export class Admission {
   /** Open streams per client address; an address leaves the map with its last stream. */
   readonly #perIp = new Map<string, number>()
   readonly #refused: Record<Refusal, number> = { closing: 0, total: 0, 'per-ip': 0 }
-  #open = 0
   #closing = false
 
   constructor (limits: AdmissionLimits) {
     this.#limits = limits
   }
 
-  /** Open streams now. */
-  get size (): number { return this.#open }
-
   get closing (): boolean { return this.#closing }
 
-  /** Why a stream from `ip` may not open now, counting the refusal; undefined when it may. */
-  refusal (ip: string): Refusal | undefined {
+  /** Why a stream from `ip` may not open now that `open` are, counting the refusal; undefined when it may. */
+  refusal (ip: string, open: number): Refusal | undefined {
     const refusal = this.#closing
       ? 'closing'
-      : this.#open >= this.#limits.maxConnections
+      : open >= this.#limits.maxConnections
         ? 'total'
         : (this.#perIp.get(ip) ?? 0) >= this.#limits.maxConnectionsPerIp ? 'per-ip' : undefined
     if (refusal !== undefined) this.#refused[refusal]++
@@ -55,12 +50,10 @@ export class Admission {
 
   /** Counts a stream of `ip` in; each must be counted out once with leave(). */
   enter (ip: string): void {
-    this.#open++
     this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1)
   }
 
   leave (ip: string): void {
-    this.#open--
     const count = (this.#perIp.get(ip) ?? 1) - 1
     if (count === 0) this.#perIp.delete(ip)
     else this.#perIp.set(ip, count)

@@ -19,7 +19,7 @@ import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Bus, TickerEvent } from '../bus/index.ts'
-import { Admission, streamSocket, type Refusal } from './admission.ts'
+import { Admission, canCarryStream, type Refusal } from './admission.ts'
 import { fanOut, type FrameOf } from './fanout.ts'
 import type { StreamFormat } from './formats.ts'
 import { commentFrame, retryFrame } from './frame.ts'
@@ -153,7 +153,7 @@ export class SseHub {
 
   /** Why a stream from `ip` may not open now (the refusal is counted); undefined when it may. */
   refusal (ip: string): Refusal | undefined {
-    return this.#admission.refusal(ip)
+    return this.#admission.refusal(ip, this.#sessions.size)
   }
 
   /** Streams refused since start, by limit. */
@@ -167,13 +167,12 @@ export class SseHub {
    * nothing.
    */
   async open (res: ServerResponse, { ip, topics, lastId, headers, format }: OpenOptions): Promise<void> {
-    const socket = streamSocket(res)
-    if (socket === undefined) return
+    if (!canCarryStream(res)) return
     const session = new Session(res, ip, topics, format, this.#context)
     this.#stats.opened++
     if (lastId !== undefined) this.#stats.replays++
     const group = this.#add(session)
-    // The response (which holds the socket, see streamSocket) closes when its socket does; its
+    // The response (which holds the socket, see canCarryStream) closes when its socket does; its
     // listener list is shorter than the socket's, so this costs less per stream (docs/BENCHMARKS.md).
     res.on('close', () => this.#remove(session, 'client'))
 
@@ -213,12 +212,9 @@ export class SseHub {
         this.#drop(session, 'shutdown')
         continue
       }
-      const socket = session.res.socket
-      session.end(SHUTDOWN)
+      const socket = session.end(SHUTDOWN)
       this.#remove(session, 'shutdown')
       if (socket === null) continue
-      // No other request follows on a stream's connection: end it here.
-      socket.end()
       this.#ending.add(socket)
       socket.once('close', () => this.#ending.delete(socket))
     }
@@ -268,7 +264,7 @@ export class SseHub {
 
   #drop (session: Session, reason: CloseReason): void {
     this.#remove(session, reason)
-    session.res.destroy()
+    session.destroy()
   }
 
   #add (session: Session): Group {

@@ -17,6 +17,7 @@
  * Kept small on purpose: there is one per open connection.
  */
 import type { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import { joinAsChunk } from './frame.ts'
 import type { StreamFormat } from './formats.ts'
 import type { PendingFrame } from './handover.ts'
@@ -146,11 +147,23 @@ export class Session {
     this.#send(frame, 0)
   }
 
-  /** Writes `last` (between frames) and ends the response; the hub ends the connection. */
-  end (last: Buffer): void {
+  /**
+   * Writes `last` (between frames), ends the response and its connection (no other request can
+   * follow on it), and returns that connection, which may stay open until the peer took the rest.
+   */
+  end (last: Buffer): Socket | null {
     if (this.#output !== undefined && !this.#closed) this.#send(last, 0)
     this.close()
+    const socket = this.res.socket
     this.res.end()
+    socket?.end()
+    return socket
+  }
+
+  /** Cuts the connection at once (too slow, or no head could be sent). */
+  destroy (): void {
+    this.close()
+    this.res.destroy()
   }
 
   /** Forgets everything held; idempotent. */

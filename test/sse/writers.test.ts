@@ -10,6 +10,7 @@ import { connect, type AddressInfo } from 'node:net'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { pino } from 'pino'
 import { proveWriter, responseWriter, selectWriter, socketChunkWriter, type StreamWriter } from '../../src/sse/writers/index.ts'
+import { httpChunk } from '../../src/sse/frame.ts'
 import { logCapture, startApp, waitUntil } from '../helper.ts'
 
 const WRITERS: StreamWriter[] = [socketChunkWriter, responseWriter]
@@ -67,6 +68,41 @@ const unframed: StreamWriter = {
 
 test('the proof rejects a writer whose bytes are not a valid response', async () => {
   assert.match(await proveWriter(unframed) ?? '', /./)
+})
+
+/** The tuned writer as it was before Node 24: framed chunks straight to the socket, from the head's own tick. */
+const eager: StreamWriter = {
+  name: 'tuned',
+  start (res, status, headers, first) {
+    res.writeHead(status, headers)
+    res.write(first)
+    const socket = res.socket
+    return {
+      res,
+      write: (bytes, chunk, done) => { socket?.write(chunk ?? httpChunk(bytes), done) },
+      onDrain: (listener) => { socket?.once('drain', listener) },
+      get queuedBytes () { return res.writableLength }
+    }
+  }
+}
+
+test('the proof catches what broke on Node 24: socket writes in the tick of the head', async () => {
+  const failure = await proveWriter(eager)
+  // Node 24 keeps the head in the response until the end of the tick; 20 and 22 put it in the socket at once.
+  if (Number(process.versions.node.split('.')[0]) >= 24) assert.match(failure ?? '', /Expected HTTP/)
+  else assert.equal(failure, undefined)
+})
+
+test('the proof rejects a writer after which a response no longer closes with its connection', async () => {
+  const deaf: StreamWriter = {
+    name: 'tuned',
+    start (res, status, headers, first) {
+      const output = socketChunkWriter.start(res, status, headers, first)
+      res.socket?.removeAllListeners('close') // as a lost internal listener would
+      return output
+    }
+  }
+  assert.match(await proveWriter(deaf) ?? '', /did not close/)
 })
 
 test('auto picks the tuned writer where it passes its proof; plain is plain', async (t) => {

@@ -12,11 +12,10 @@ import {
 } from '../../errors.ts'
 import type { StreamFormat } from '../../sse/formats.ts'
 import type { Refusal } from '../../sse/hub.ts'
-import { StreamQuerySchema, type StreamQuery } from '../schemas.ts'
+import { MAX_TOPICS_PER_STREAM, StreamQuerySchema, type StreamQuery } from '../schemas.ts'
 import type { RouteDeps } from '../types.ts'
 
-/** Most topics one stream may follow. */
-export const MAX_TOPICS_PER_STREAM = 256
+export { MAX_TOPICS_PER_STREAM } from '../schemas.ts'
 /** Seconds a refused client is asked to wait. */
 const RETRY_AFTER_SECONDS = 5
 
@@ -77,6 +76,7 @@ export default async function streamRoutes (app: FastifyInstance, { hub, access,
     // An html stream follows whole tiles, and a tile may show more than the topic named (a feed
     // tile shows its status topic too): every topic whose data it renders must be readable.
     const topics = format.name === 'html' ? tiles.topicsOf(named) : named
+    if (topics.length > MAX_TOPICS_PER_STREAM) throw new TooManyTopicsError(MAX_TOPICS_PER_STREAM, topics.length)
     for (const topic of topics) if (!named.includes(topic)) access.assertReadable(request, topic)
     if (request.method === 'HEAD') return reply.headers(streamHead(reply)).send()
     const refusal = hub.refusal(request.ip)

@@ -3,10 +3,12 @@
  * writer, writes in each of the ways the hub does (in the same tick as the head, after the
  * writer settled, with and without a ready-made chunk), and reads the bytes back with Node's
  * strict HTTP client: status, head, and body byte for byte. It also checks that the writer's
- * queued-bytes figure counts bytes still in the socket, on which the slow-reader cutoff relies.
+ * queued-bytes figure counts bytes still in the socket, on which the slow-reader cutoff relies,
+ * and that a settled stream's response still says `close` when its client goes (a session ends
+ * on that: no session may outlive its connection).
  *
  * Whatever broke the tuned writer on a new Node major (bytes before the status line, framing,
- * accounting) fails here, and the process uses the plain writer instead.
+ * accounting, a lost close) fails here, and the process uses the plain writer instead.
  */
 import { once } from 'node:events'
 import { createServer, get, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -51,6 +53,35 @@ async function serve (writer: StreamWriter, res: ServerResponse): Promise<Buffer
   return Buffer.concat(parts)
 }
 
+/** The server side of the close check: a settled stream whose client goes must see its response close. */
+async function serveUntilClose (writer: StreamWriter, res: ServerResponse): Promise<void> {
+  const closed = once(res, 'close')
+  const output = writer.start(res, 200, { 'content-type': 'text/event-stream; charset=utf-8' }, part('retry: 1000\n\n'))
+  await written(output, part(': settle\n\n'))
+  await nextTurn() // the tuned writer releases the parser in the turn after it settles
+  await nextTurn()
+  output.write(part(': go\n\n')) // the client leaves when it reads this
+  await closed
+}
+
+/** Opens the close check's stream and leaves as soon as the server says so. */
+async function leave (port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const req = get({ host: '127.0.0.1', port, path: '/close', agent: false }, (res) => {
+      let text = ''
+      res.setEncoding('latin1')
+      res.on('data', (d: string) => {
+        text += d
+        if (text.includes(': go')) {
+          req.destroy()
+          resolve()
+        }
+      })
+    })
+    req.on('error', reject)
+  })
+}
+
 async function read (port: number): Promise<{ res: IncomingMessage, body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
@@ -66,7 +97,12 @@ async function read (port: number): Promise<{ res: IncomingMessage, body: Buffer
 /** Undefined when `writer` wrote exactly the right bytes on this Node; otherwise why not. */
 export async function proveWriter (writer: StreamWriter): Promise<string | undefined> {
   let served: Promise<Buffer> | undefined
-  const server = createServer((_req, res) => {
+  let closed: Promise<void> | undefined
+  const server = createServer((req, res) => {
+    if (req.url === '/close') {
+      closed = serveUntilClose(writer, res)
+      return
+    }
     served = serve(writer, res)
     served.catch(() => res.destroy())
   })
@@ -83,7 +119,9 @@ export async function proveWriter (writer: StreamWriter): Promise<string | undef
     if (res.statusCode !== 200) return `status ${String(res.statusCode)} instead of 200`
     if (res.headers['content-type'] !== 'text/event-stream; charset=utf-8') return `content-type ${String(res.headers['content-type'])}`
     if (!body.equals(want)) return `the body differs: ${JSON.stringify(body.toString('latin1').slice(0, 200))}`
-    return undefined
+    await leave((server.address() as AddressInfo).port)
+    const timeout = new Promise<string>((resolve) => setTimeout(resolve, PROOF_TIMEOUT_MS, 'the response did not close when its client left').unref())
+    return await Promise.race([(closed ?? Promise.reject(new Error('the close check never reached the server'))).then(() => undefined), timeout])
   } catch (err) {
     return (err as Error).message
   } finally {

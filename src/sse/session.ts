@@ -2,17 +2,19 @@
  * One open stream: where its bytes go, the topics and format it follows, and where it is in its
  * life. It owns its invariants; the hub and the flusher only call its methods.
  *
- *     opening ──start(), handOver()──► replaying ──last slice taken──► live
- *        │                                 │                             │
+ *     opening ──start(), handOver()──► replaying ──last slice taken──► live ◄──drained──┐
+ *        │                                 │                             │ └──► behind ──┘
  *        └───────── close(): socket gone, too slow, shutdown, error ─────┴──► closed
  *
  * - opening: the head is not sent yet (the bus is preparing the replay plan).
  * - replaying: the replay is being written. A long one goes in slices, each when the peer has
  *   taken the one before, so a reader taking a long history is never cut for the server's own
  *   burst.
- * - Until live, frames published for the stream are held, then written after the replay (those
- *   the replay did not cover). Held bytes count against `maxQueuedBytes`; once live, the bytes
- *   the peer has not taken do.
+ * - behind: a live session whose peer left more than `maxQueuedBytes` untaken when new frames
+ *   came; nothing more is written until its connection drains.
+ * - While not live, frames published for the stream are held, then written (those a replay did
+ *   not cover) when it goes live. Held bytes count against `maxQueuedBytes`: past it the session
+ *   is dropped as too slow. The size of one write never counts.
  *
  * Kept small on purpose: there is one per open connection.
  */

@@ -50,41 +50,35 @@ for (const writer of WRITERS) {
   })
 }
 
-/** A writer that frames nothing: its bytes are not a chunked body. */
-const unframed: StreamWriter = {
-  name: 'tuned',
-  start (res, status, headers, first) {
-    res.writeHead(status, headers)
-    res.write(first)
-    const socket = res.socket
-    return {
-      res,
-      write: (bytes, _chunk, done) => { socket?.write(bytes, done) },
-      onDrain: (listener) => { res.once('drain', listener) },
-      get queuedBytes () { return res.writableLength }
+/**
+ * A writer that sends the head through the response, then writes `onWire(bytes, chunk)` straight
+ * to the socket from the head's own tick on.
+ */
+function socketWriter (onWire: (bytes: Buffer, chunk: Buffer | undefined) => Buffer): StreamWriter {
+  return {
+    name: 'tuned',
+    start (res, status, headers, first) {
+      res.writeHead(status, headers)
+      res.write(first)
+      const socket = res.socket
+      return {
+        res,
+        write: (bytes, chunk, done) => { socket?.write(onWire(bytes, chunk), done) },
+        onDrain: (listener) => { socket?.once('drain', listener) },
+        get queuedBytes () { return res.writableLength }
+      }
     }
   }
 }
+
+/** Frames nothing: its bytes are not a chunked body. */
+const unframed = socketWriter((bytes) => bytes)
+/** The tuned writer as it was before Node 24: framed chunks straight to the socket, from the head's own tick. */
+const eager = socketWriter((bytes, chunk) => chunk ?? httpChunk(bytes))
 
 test('the proof rejects a writer whose bytes are not a valid response', async () => {
   assert.match(await proveWriter(unframed) ?? '', /./)
 })
-
-/** The tuned writer as it was before Node 24: framed chunks straight to the socket, from the head's own tick. */
-const eager: StreamWriter = {
-  name: 'tuned',
-  start (res, status, headers, first) {
-    res.writeHead(status, headers)
-    res.write(first)
-    const socket = res.socket
-    return {
-      res,
-      write: (bytes, chunk, done) => { socket?.write(chunk ?? httpChunk(bytes), done) },
-      onDrain: (listener) => { socket?.once('drain', listener) },
-      get queuedBytes () { return res.writableLength }
-    }
-  }
-}
 
 test('the proof catches what broke on Node 24: socket writes in the tick of the head', async () => {
   const failure = await proveWriter(eager)

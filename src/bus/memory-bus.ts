@@ -3,9 +3,9 @@
  * History lives as long as the process; a restart starts a new epoch.
  */
 import { TopicLimitError, TopicNameInvalidError, TopicUnknownError } from '../errors.ts'
-import { formatId, newEpoch, parseId } from './event-id.ts'
+import { formatId, newEpoch } from './event-id.ts'
 import { encodePayload } from './payload.ts'
-import { planReplay } from './replay.ts'
+import { planReplay, resumePoint } from './replay.ts'
 import { RingBuffer } from './ring-buffer.ts'
 import { isValidTopicName, type TopicRules } from './topics.ts'
 import type { Bus, BusListener, HistoryPage, ReplayPlan, TickerEvent, TopicInfo } from './types.ts'
@@ -89,14 +89,12 @@ export class MemoryBus implements Bus {
   async history (topic: string, afterId: string | undefined, limit: number): Promise<HistoryPage> {
     const buffer = this.#buffer(topic, this.#now())
     if (buffer === undefined) return { events: [], reset: afterId !== undefined, hasMore: false }
-    const parsed = afterId === undefined ? undefined : parseId(afterId)
-    const resumable = parsed !== undefined && parsed.epoch === this.epoch &&
-      parsed.seq <= this.#seq && buffer.evictedSeq <= parsed.seq
-    if (!resumable) {
+    const point = afterId === undefined ? undefined : resumePoint(afterId, this.epoch, this.#seq)
+    if (point === undefined || 'reason' in point || buffer.evictedSeq > point.seq) {
       const events = buffer.tail(limit)
       return { events, reset: afterId !== undefined, hasMore: false }
     }
-    const events = buffer.after(parsed.seq, limit + 1)
+    const events = buffer.after(point.seq, limit + 1)
     const hasMore = events.length > limit
     return { events: hasMore ? events.slice(0, limit) : events, reset: false, hasMore }
   }

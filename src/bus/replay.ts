@@ -41,12 +41,16 @@ function latestOf (topics: readonly string[], input: ReplayInput): TickerEvent[]
   return events.sort(bySeq)
 }
 
-function invalidReason (lastId: string, epoch: string, headSeq: number): ResetReason | undefined {
+/**
+ * Where a client that last saw `lastId` resumes: the seq to continue after, or why it cannot
+ * (per topic, history may still have been evicted after that seq: see planReplay).
+ */
+export function resumePoint (lastId: string, epoch: string, headSeq: number): { readonly seq: number } | { readonly reason: ResetReason } {
   const parsed = parseId(lastId)
-  if (parsed === undefined) return 'malformed-id'
-  if (parsed.epoch !== epoch) return 'other-epoch'
-  if (parsed.seq > headSeq) return 'unknown-id'
-  return undefined
+  if (parsed === undefined) return { reason: 'malformed-id' }
+  if (parsed.epoch !== epoch) return { reason: 'other-epoch' }
+  if (parsed.seq > headSeq) return { reason: 'unknown-id' }
+  return { seq: parsed.seq }
 }
 
 export function planReplay (input: ReplayInput): ReplayPlan {
@@ -54,12 +58,12 @@ export function planReplay (input: ReplayInput): ReplayPlan {
   const cursor = formatId(epoch, headSeq)
   if (lastId === undefined) return { events: latestOf(topics, input), headSeq, cursor }
 
-  const reason = invalidReason(lastId, epoch, headSeq)
-  if (reason !== undefined) {
-    return { reset: { topics: [...topics], reason }, events: latestOf(topics, input), headSeq, cursor }
+  const point = resumePoint(lastId, epoch, headSeq)
+  if ('reason' in point) {
+    return { reset: { topics: [...topics], reason: point.reason }, events: latestOf(topics, input), headSeq, cursor }
   }
 
-  const lastSeq = (parseId(lastId) as { seq: number }).seq
+  const lastSeq = point.seq
   const evicted: string[] = []
   const events: TickerEvent[] = []
   for (const topic of topics) {

@@ -1,0 +1,80 @@
+/**
+ * A real redis-server for tests: its own loopback port and directory, no persistence, stopped by
+ * its PID when the test ends. Without redis-server the Redis suites are skipped, except in CI
+ * (CI=true), where they fail.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { TestContext } from 'node:test'
+import { waitUntil } from './helper.ts'
+
+const REDIS_SERVER = 'redis-server'
+
+/** Why the Redis suites cannot run here, or undefined when they can. */
+export function redisMissing (): string | undefined {
+  const found = spawnSync(REDIS_SERVER, ['--version'], { encoding: 'utf8' })
+  if (found.status === 0) return undefined
+  const why = `${REDIS_SERVER} is not installed (apt-get install redis-server)`
+  if (process.env.CI === 'true') throw new Error(`${why}: CI runs every suite`)
+  return why
+}
+
+async function freePort (): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+export interface RedisServer {
+  readonly url: string
+  readonly port: number
+  readonly pid: number
+  /** Stops the server (SIGTERM, by its PID) and waits for it to exit. */
+  stop (): Promise<void>
+  /** Starts it again on the same port, empty (no persistence): as a Redis that lost its data. */
+  restart (): Promise<void>
+}
+
+async function launch (port: number, dir: string): Promise<ChildProcess> {
+  const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let out = ''
+  child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
+  const exited = once(child, 'exit').then(() => { throw new Error(`redis-server exited: ${out.slice(-500)}`) })
+  await Promise.race([waitUntil(() => out.includes('Ready to accept connections'), 10_000, 'redis-server to start'), exited])
+  return child
+}
+
+/** A redis-server on a free loopback port, stopped when the test ends. */
+export async function startRedis (t: TestContext): Promise<RedisServer> {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'ticker-redis-'))
+  let child = await launch(port, dir)
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = once(child, 'exit')
+    child.kill('SIGTERM')
+    await exited
+  }
+  t.after(async () => {
+    await stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    get pid () { return child.pid as number },
+    stop,
+    async restart () {
+      await stop()
+      child = await launch(port, dir)
+    }
+  }
+}

@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { TestContext } from 'node:test'
 import { waitUntil } from './helper.ts'
 
 const REDIS_SERVER = 'redis-server'
@@ -39,6 +38,8 @@ export interface RedisServer {
   stop (): Promise<void>
   /** Starts it again on the same port, empty (no persistence): as a Redis that lost its data. */
   restart (): Promise<void>
+  /** Stops it for good and removes its directory. */
+  dispose (): Promise<void>
 }
 
 async function launch (port: number, dir: string): Promise<ChildProcess> {
@@ -52,8 +53,11 @@ async function launch (port: number, dir: string): Promise<ChildProcess> {
   return child
 }
 
-/** A redis-server on a free loopback port, stopped when the test ends. */
-export async function startRedis (t: TestContext): Promise<RedisServer> {
+/**
+ * A redis-server on a free loopback port, disposed of when the test ends; without a test, the
+ * caller disposes of it (a suite-level server, from a top-level `after`).
+ */
+export async function startRedis (t?: { after: (fn: () => Promise<void>) => void }): Promise<RedisServer> {
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'ticker-redis-'))
   let child = await launch(port, dir)
@@ -63,11 +67,13 @@ export async function startRedis (t: TestContext): Promise<RedisServer> {
     child.kill('SIGTERM')
     await exited
   }
-  t.after(async () => {
+  const dispose = async (): Promise<void> => {
     await stop()
     rmSync(dir, { recursive: true, force: true })
-  })
+  }
+  t?.after(dispose)
   return {
+    dispose,
     url: `redis://127.0.0.1:${port}`,
     port,
     get pid () { return child.pid as number },

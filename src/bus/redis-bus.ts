@@ -1,0 +1,334 @@
+/**
+ * The Redis backend: history, IDs and order live in Redis (Streams, see redis-scripts.ts), so
+ * several instances behave as one bus. Each instance has one reader that follows the stream of
+ * every event and hands each event to its listeners once, in order; the hub, its groups and the
+ * encode-once path above it stay as they are.
+ *
+ * - publish(): one script assigns the seq, appends to the topic's history and to the stream of
+ *   every event, and trims; it resolves once this instance's listeners have the event (as the
+ *   memory backend's publish does), so a publisher's reply follows the fan-out.
+ * - Reads (replay, history, latest) take one atomic snapshot (MULTI) and reuse the pure planning
+ *   of replay.ts. Events older than a topic's maxAgeSeconds count as evicted, as in the memory
+ *   backend's ring buffers.
+ * - The epoch lives in Redis: a restarted instance keeps it; a Redis that lost its data gets a new
+ *   one from the next publish, and every instance adopts it (clients then get `reset`).
+ */
+import { Redis, type Result } from 'ioredis'
+import { TopicLimitError, TopicNameInvalidError, TopicUnknownError } from '../errors.ts'
+import { formatId, newEpoch, parseId } from './event-id.ts'
+import { encodePayload } from './payload.ts'
+import { PUBLISH } from './redis-scripts.ts'
+import { planReplay, resumePoint, type ReplaySource } from './replay.ts'
+import { isValidTopicName, type RingBounds, type TopicRules } from './topics.ts'
+import type { Bus, BusListener, HistoryPage, ReplayPlan, TickerEvent, TopicInfo } from './types.ts'
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    tickerPublish (...args: Array<string | number>): Result<[string, number], Context>
+  }
+}
+
+export interface RedisBusOptions extends TopicRules {
+  readonly url: string
+  /** Every key is `{<keyPrefix>}:...`; instances that share history share the prefix. */
+  readonly keyPrefix: string
+  /** Entries kept in the stream of every event, for readers that fall behind (a Redis blip). */
+  readonly feedCapacity?: number
+  /** Clock for event times and age eviction. Defaults to Date.now. */
+  readonly now?: () => number
+  /** Called when a listener throws; the event is still delivered to the others. */
+  readonly onListenerError?: (err: unknown, event: TickerEvent) => void
+}
+
+/** Redis stream entries: [id, [field, value, ...]]. */
+type Entry = [id: string, fields: string[]]
+
+const DEFAULT_FEED_CAPACITY = 100_000
+/** The reader waits this long for new events before it looks at the epoch again. */
+const READ_BLOCK_MS = 1000
+/** Events kept by seq, so that replays share event objects (and their encoded frames) with live fan-out. */
+const RECENT_EVENTS = 10_000
+/** How long publish() waits for this instance's reader to hand its event to the listeners. */
+const DELIVERY_WAIT_MS = 5000
+
+const seqOf = (id: string): number => Number(id.slice(0, id.indexOf('-')))
+const field = (fields: readonly string[], name: string): string => fields[fields.indexOf(name) + 1] ?? ''
+
+class Keys {
+  readonly epoch: string
+  readonly seq: string
+  readonly events: string
+  readonly evicted: string
+  readonly topics: string
+  readonly #prefix: string
+
+  constructor (prefix: string) {
+    this.#prefix = `{${prefix}}`
+    this.epoch = `${this.#prefix}:epoch`
+    this.seq = `${this.#prefix}:seq`
+    this.events = `${this.#prefix}:events`
+    this.evicted = `${this.#prefix}:evicted`
+    this.topics = `${this.#prefix}:topics`
+  }
+
+  topic (name: string): string { return `${this.#prefix}:t:${name}` }
+}
+
+export class RedisBus implements Bus {
+  readonly #options: RedisBusOptions
+  readonly #keys: Keys
+  readonly #redis: Redis
+  readonly #reader: Redis
+  readonly #now: () => number
+  readonly #listeners = new Set<BusListener>()
+  /** Topics this instance knows to exist: declared, created by publishing (here or elsewhere). */
+  readonly #known = new Set<string>()
+  readonly #recent = new Map<number, TickerEvent>()
+  /** Events published here, waiting for the reader to hand them to the listeners. */
+  readonly #own = new Map<number, { event: TickerEvent, delivered: () => void }>()
+  #epoch = ''
+  /** The last seq the reader handed to the listeners, in this epoch. */
+  #deliveredSeq = 0
+  #readFrom = '0-0'
+  #reading: Promise<void> | undefined
+  #closed = false
+
+  private constructor (options: RedisBusOptions) {
+    this.#options = options
+    this.#keys = new Keys(options.keyPrefix)
+    this.#now = options.now ?? Date.now
+    this.#redis = new Redis(options.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+    this.#redis.defineCommand('tickerPublish', { numberOfKeys: 6, lua: PUBLISH })
+    this.#reader = this.#redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null })
+    for (const name of Object.keys(options.declared)) this.#known.add(name)
+  }
+
+  /** A bus on the Redis at `options.url`, connected and following its events. */
+  static async connect (options: RedisBusOptions): Promise<RedisBus> {
+    const bus = new RedisBus(options)
+    await Promise.all([bus.#redis.connect(), bus.#reader.connect()])
+    await bus.#redis.set(bus.#keys.epoch, newEpoch(bus.#now()), 'NX')
+    const [epoch, created, last] = await Promise.all([
+      bus.#redis.get(bus.#keys.epoch),
+      bus.#redis.zrange(bus.#keys.topics, '0', '-1'),
+      bus.#redis.xrevrange(bus.#keys.events, '+', '-', 'COUNT', 1)
+    ])
+    bus.#epoch = epoch ?? ''
+    for (const name of created) bus.#known.add(name)
+    bus.#readFrom = last[0]?.[0] ?? '0-0'
+    bus.#reading = bus.#read()
+    return bus
+  }
+
+  get epoch (): string { return this.#epoch }
+
+  async publish (topic: string, data: unknown): Promise<TickerEvent> {
+    const declared = this.#options.declared[topic]
+    if (declared === undefined && !isValidTopicName(topic)) throw new TopicNameInvalidError(topic)
+    const json = encodePayload(data)
+    const bounds: RingBounds = declared ?? this.#options.defaults
+    const now = this.#now()
+    const k = this.#keys
+    let epoch: string
+    let seq: number
+    try {
+      [epoch, seq] = await this.#redis.tickerPublish(k.epoch, k.seq, k.events, k.topic(topic), k.topics, k.evicted,
+        topic, json, now, bounds.capacity, bounds.maxAgeSeconds * 1000, this.#options.feedCapacity ?? DEFAULT_FEED_CAPACITY,
+        newEpoch(now), declared === undefined ? '0' : '1', this.#options.allowUndeclared ? '1' : '0',
+        this.#options.maxTopics - Object.keys(this.#options.declared).length)
+    } catch (err) {
+      const message = (err as Error).message
+      if (message.includes('TICKER_TOPIC_UNKNOWN')) throw new TopicUnknownError(topic)
+      if (message.includes('TICKER_TOPIC_LIMIT')) throw new TopicLimitError(this.#options.maxTopics)
+      throw err
+    }
+    if (epoch !== this.#epoch) this.#adopt(epoch)
+    this.#known.add(topic)
+    const event: TickerEvent = Object.freeze({ id: formatId(epoch, seq), seq, topic, time: now, data: JSON.parse(json) as unknown, json })
+    if (seq <= this.#deliveredSeq) return event // the reader was quicker than this reply
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#own.delete(seq)
+        resolve()
+      }, DELIVERY_WAIT_MS)
+      this.#own.set(seq, { event, delivered: () => { clearTimeout(timer); resolve() } })
+    })
+    return event
+  }
+
+  subscribe (listener: BusListener): () => void {
+    this.#listeners.add(listener)
+    return () => { this.#listeners.delete(listener) }
+  }
+
+  async replay (topics: readonly string[], lastId: string | undefined): Promise<ReplayPlan> {
+    const parsed = lastId === undefined ? undefined : parseId(lastId)
+    const after = parsed !== undefined && parsed.epoch === this.#epoch ? parsed.seq : undefined
+    const tx = this.#redis.multi().get(this.#keys.seq)
+    for (const topic of topics) {
+      const key = this.#keys.topic(topic)
+      tx.xrevrange(key, '+', '-', 'COUNT', '1')
+      if (after !== undefined) tx.xrange(key, `(${after}-0`, '+').hget(this.#keys.evicted, topic)
+    }
+    const results = await this.#exec(tx)
+    const headSeq = Number(results.shift() ?? 0)
+    const now = this.#now()
+    const sources = new Map<string, ReplaySource>()
+    for (const topic of topics) {
+      const latest = results.shift() as Entry[]
+      const entries = after === undefined ? [] : results.shift() as Entry[]
+      const evicted = after === undefined ? null : results.shift() as string | null
+      sources.set(topic, this.#source(topic, latest, entries, evicted, now))
+    }
+    return planReplay({ topics, lastId, epoch: this.#epoch, headSeq, buffer: (topic) => sources.get(topic) })
+  }
+
+  async latest (topic: string): Promise<TickerEvent | undefined> {
+    const [entry] = await this.#redis.xrevrange(this.#keys.topic(topic), '+', '-', 'COUNT', 1) as Entry[]
+    return entry === undefined ? undefined : this.#young(topic, [entry], this.#now())[0]
+  }
+
+  async history (topic: string, afterId: string | undefined, limit: number): Promise<HistoryPage> {
+    const parsed = afterId === undefined ? undefined : parseId(afterId)
+    const key = this.#keys.topic(topic)
+    const tx = this.#redis.multi().get(this.#keys.seq).hget(this.#keys.evicted, topic).xrevrange(key, '+', '-', 'COUNT', limit)
+    if (parsed !== undefined) tx.xrange(key, `(${parsed.seq}-0`, '+', 'COUNT', limit + 1)
+    const [head, evicted, tail, forward] = await this.#exec(tx) as [string | null, string | null, Entry[], Entry[] | undefined]
+    const now = this.#now()
+    const newest = this.#young(topic, [...tail].reverse(), now)
+    if (afterId === undefined) return { events: newest, reset: false, hasMore: false }
+    const point = resumePoint(afterId, this.#epoch, Number(head ?? 0))
+    const page = this.#young(topic, forward ?? [], now)
+    const gone = 'reason' in point || (evicted !== null && seqOf(evicted) > point.seq) ||
+      page.length < (forward ?? []).length // an event after `after` aged out
+    if (gone) return { events: newest, reset: true, hasMore: false }
+    return { events: page.slice(0, limit), reset: false, hasMore: page.length > limit }
+  }
+
+  async cursor (): Promise<string> {
+    return formatId(this.#epoch, Number(await this.#redis.get(this.#keys.seq) ?? 0))
+  }
+
+  async topics (): Promise<TopicInfo[]> {
+    const created = await this.#redis.zrange(this.#keys.topics, '0', '-1')
+    for (const name of created) this.#known.add(name)
+    const declared = Object.keys(this.#options.declared)
+    const names = [...declared, ...created.filter((name) => !Object.hasOwn(this.#options.declared, name))]
+    const tx = this.#redis.multi()
+    for (const name of names) tx.xlen(this.#keys.topic(name)).xrevrange(this.#keys.topic(name), '+', '-', 'COUNT', '1')
+    const results = await this.#exec(tx)
+    const now = this.#now()
+    return names.map((name) => {
+      const buffered = Number(results.shift() ?? 0)
+      const [latest] = this.#young(name, results.shift() as Entry[], now)
+      return { name, declared: Object.hasOwn(this.#options.declared, name), buffered, lastId: latest?.id }
+    })
+  }
+
+  hasTopic (topic: string): boolean {
+    return this.#known.has(topic)
+  }
+
+  async close (): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#listeners.clear()
+    this.#reader.disconnect()
+    await this.#reading
+    await this.#redis.quit().catch(() => undefined)
+  }
+
+  /** Follows the stream of every event, handing each to the listeners, until close(). */
+  async #read (): Promise<void> {
+    while (!this.#closed) {
+      try {
+        const batch = await this.#reader.xread('COUNT', 1000, 'BLOCK', READ_BLOCK_MS, 'STREAMS', this.#keys.events, this.#readFrom)
+        if (batch === null) {
+          await this.#checkEpoch()
+          continue
+        }
+        for (const [, entries] of batch) for (const entry of entries) this.#dispatch(entry)
+      } catch {
+        if (this.#closed) return
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+    }
+  }
+
+  #dispatch ([id, fields]: Entry): void {
+    this.#readFrom = id
+    const epoch = field(fields, 'e')
+    if (epoch !== this.#epoch) this.#adopt(epoch)
+    const seq = seqOf(id)
+    this.#deliveredSeq = seq
+    const own = this.#own.get(seq)
+    this.#own.delete(seq)
+    const event = own?.event ?? this.#event(field(fields, 'p'), id, fields)
+    for (const listener of this.#listeners) {
+      try {
+        listener(event)
+      } catch (err) {
+        this.#options.onListenerError?.(err, event)
+      }
+    }
+    own?.delivered()
+  }
+
+  /** The stream of every event started again (Redis lost its data): a new epoch, read from its start. */
+  async #checkEpoch (): Promise<void> {
+    const epoch = await this.#redis.get(this.#keys.epoch)
+    if (epoch !== null && epoch !== this.#epoch) this.#adopt(epoch)
+  }
+
+  #adopt (epoch: string): void {
+    if (this.#epoch !== '' && epoch !== this.#epoch) {
+      this.#readFrom = '0-0'
+      this.#deliveredSeq = 0
+    }
+    this.#epoch = epoch
+    this.#recent.clear()
+  }
+
+  /** The event of a stream entry, shared with the event of the same seq seen before. */
+  #event (topic: string, id: string, fields: readonly string[]): TickerEvent {
+    const seq = seqOf(id)
+    const seen = this.#recent.get(seq)
+    if (seen !== undefined && seen.topic === topic) return seen
+    const json = field(fields, 'd')
+    const event: TickerEvent = Object.freeze({
+      id: formatId(this.#epoch, seq), seq, topic, time: Number(field(fields, 't')), data: JSON.parse(json) as unknown, json
+    })
+    this.#recent.set(seq, event)
+    if (this.#recent.size > RECENT_EVENTS) this.#recent.delete(this.#recent.keys().next().value as number)
+    return event
+  }
+
+  /** The events of `entries` that are younger than the topic's maxAgeSeconds. */
+  #young (topic: string, entries: readonly Entry[], now: number): TickerEvent[] {
+    const cutoff = now - (this.#options.declared[topic] ?? this.#options.defaults).maxAgeSeconds * 1000
+    return entries.filter(([, fields]) => Number(field(fields, 't')) >= cutoff).map(([id, fields]) => this.#event(topic, id, fields))
+  }
+
+  /** One topic's history as planReplay sees it: entries past the age limit count as evicted. */
+  #source (topic: string, latest: Entry[], entries: Entry[], evicted: string | null, now: number): ReplaySource {
+    const young = this.#young(topic, entries, now)
+    const aged = entries.length - young.length
+    const agedSeq = aged > 0 ? seqOf((entries[aged - 1] as Entry)[0]) : 0
+    const [newest] = this.#young(topic, latest, now)
+    return {
+      evictedSeq: Math.max(evicted === null ? 0 : seqOf(evicted), agedSeq),
+      latest: () => newest,
+      after: (seq) => young.filter((event) => event.seq > seq)
+    }
+  }
+
+  /** Runs a MULTI; a failed command fails the whole read. */
+  async #exec (tx: ReturnType<Redis['multi']>): Promise<unknown[]> {
+    const results = await tx.exec()
+    if (results === null) throw new Error('the Redis transaction was aborted')
+    return results.map(([err, value]) => {
+      if (err !== null) throw err
+      return value
+    })
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The Lua scripts of the Redis backend. Each runs atomically in Redis, so IDs, order, trimming
+ * and topic creation are decided in one place for every instance.
+ *
+ * Keys (all under one hash tag, `{prefix}`, so a cluster keeps them in one slot):
+ *
+ *     {prefix}:epoch         string   the history's epoch; made by the first publish after it is lost
+ *     {prefix}:seq           counter  the last seq handed out (one order across all topics)
+ *     {prefix}:events        stream   every event, `<seq>-0`: e(poch) p(topic) t(ime) d(ata); what
+ *                                     each instance's reader follows; trimmed to about feedCapacity
+ *     {prefix}:t:<topic>     stream   one topic's history, `<seq>-0`: t(ime) d(ata); trimmed to
+ *                                     the topic's capacity and age
+ *     {prefix}:evicted       hash     topic → the highest ID trimmed from its stream
+ *     {prefix}:topics        zset     topics created by publishing, scored by the seq that created
+ *                                     them (declared ones are not in it)
+ */
+
+/**
+ * KEYS: epoch, seq, events, topic stream, topics, evicted.
+ * ARGV: topic, json, now (ms), capacity, maxAgeMs, feedCapacity, candidate epoch,
+ *       declared ('1' or '0'), createAllowed ('1' or '0'), most topics that may be created.
+ * Returns {epoch, seq}; errors TICKER_TOPIC_UNKNOWN and TICKER_TOPIC_LIMIT.
+ */
+export const PUBLISH = `
+local epoch = redis.call('GET', KEYS[1])
+if not epoch then
+  epoch = ARGV[7]
+  redis.call('SET', KEYS[1], epoch)
+end
+local create = ARGV[8] == '0' and not redis.call('ZSCORE', KEYS[5], ARGV[1])
+if create then
+  if ARGV[9] == '0' then return redis.error_reply('TICKER_TOPIC_UNKNOWN') end
+  if redis.call('ZCARD', KEYS[5]) >= tonumber(ARGV[10]) then return redis.error_reply('TICKER_TOPIC_LIMIT') end
+end
+local seq = redis.call('INCR', KEYS[2])
+if create then redis.call('ZADD', KEYS[5], seq, ARGV[1]) end
+local id = seq .. '-0'
+local capacity = tonumber(ARGV[4])
+local length = redis.call('XLEN', KEYS[4])
+if length >= capacity then
+  local gone = redis.call('XRANGE', KEYS[4], '-', '+', 'COUNT', length - capacity + 1)
+  redis.call('HSET', KEYS[6], ARGV[1], gone[#gone][1])
+end
+redis.call('XADD', KEYS[4], 'MAXLEN', '=', capacity, id, 't', ARGV[3], 'd', ARGV[2])
+local cutoff = tonumber(ARGV[3]) - tonumber(ARGV[5])
+local oldest = redis.call('XRANGE', KEYS[4], '-', '+', 'COUNT', 1)[1]
+if tonumber(oldest[2][2]) < cutoff then
+  local from = '-'
+  local last = nil
+  local young = nil
+  while young == nil do
+    local page = redis.call('XRANGE', KEYS[4], from, '+', 'COUNT', 100)
+    for _, entry in ipairs(page) do
+      if tonumber(entry[2][2]) >= cutoff then
+        young = entry[1]
+        break
+      end
+      last = entry[1]
+    end
+    from = '(' .. last
+  end
+  redis.call('XTRIM', KEYS[4], 'MINID', young)
+  redis.call('HSET', KEYS[6], ARGV[1], last)
+end
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], id, 'e', epoch, 'p', ARGV[1], 't', ARGV[3], 'd', ARGV[2])
+return {epoch, seq}
+`

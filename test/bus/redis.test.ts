@@ -1,0 +1,92 @@
+/**
+ * The Redis backend: the same contract suite as the memory backend, each bus on keys of its own
+ * (a fresh history, so a new epoch), against a real redis-server; then what only Redis does.
+ */
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { RedisBus } from '../../src/bus/redis-bus.ts'
+import type { TopicRules } from '../../src/bus/topics.ts'
+import type { TickerEvent } from '../../src/bus/index.ts'
+import { waitUntil } from '../helper.ts'
+import { redisMissing, startRedis, type RedisServer } from '../redis.ts'
+import { busContract } from './contract.ts'
+
+const missing = redisMissing()
+let redis: RedisServer | undefined
+const RULES: TopicRules = {
+  declared: { a: { capacity: 3, maxAgeSeconds: 3600 }, b: { capacity: 100, maxAgeSeconds: 3600 } },
+  allowUndeclared: false,
+  defaults: { capacity: 5, maxAgeSeconds: 3600 },
+  maxTopics: 10
+}
+
+const buses: RedisBus[] = []
+async function bus (rules: TopicRules, keyPrefix = randomUUID(), now?: () => number): Promise<RedisBus> {
+  const made = await RedisBus.connect({ ...rules, url: (redis as RedisServer).url, keyPrefix, ...(now === undefined ? {} : { now }) })
+  buses.push(made)
+  return made
+}
+
+if (missing !== undefined) {
+  test('redis backend', { skip: missing }, () => {})
+} else {
+  before(async () => { redis = await startRedis() })
+  after(async () => {
+    await Promise.all(buses.map(async (b) => b.close()))
+    await redis?.dispose()
+  })
+
+  busContract('redis', async (rules) => bus(rules))
+
+  test('redis: two instances on one Redis are one bus: one order, each event to each instance once', async () => {
+    const prefix = randomUUID()
+    const [one, two] = [await bus(RULES, prefix), await bus(RULES, prefix)]
+    assert.equal(one.epoch, two.epoch, 'the epoch lives in Redis')
+    const seen: Array<[string, TickerEvent[]]> = [['one', []], ['two', []]]
+    one.subscribe((e) => seen[0]?.[1].push(e))
+    two.subscribe((e) => seen[1]?.[1].push(e))
+    const published: string[] = []
+    for (let i = 0; i < 20; i++) published.push((await (i % 2 === 0 ? one : two).publish(i % 3 === 0 ? 'a' : 'b', i)).id)
+    for (const [name, events] of seen) {
+      await waitUntil(() => events.length >= 20, 5000, `${name} to get every event`)
+      assert.deepEqual(events.map((e) => e.id), published, name)
+    }
+    // A client that resumes on the other instance gets exactly what followed.
+    const plan = await two.replay(['a', 'b'], published[9])
+    assert.deepEqual(plan.events.map((e) => e.id), published.slice(10))
+  })
+
+  test('redis: a restarted instance keeps the epoch; a Redis that lost its data gets a new one, and resumes reset', async () => {
+    const prefix = randomUUID()
+    const first = await bus(RULES, prefix)
+    const before = await first.publish('b', 'before')
+    await first.close()
+    const second = await bus(RULES, prefix)
+    assert.equal(second.epoch, first.epoch)
+    assert.deepEqual((await second.replay(['b'], before.id)).events, [])
+
+    const other = await bus(RULES, prefix)
+    await (redis as RedisServer).restart() // empty again
+    await waitUntil(async () => second.publish('b', 'after').then((e) => e, () => undefined), 10_000, 'Redis back')
+    await waitUntil(() => other.epoch !== first.epoch, 5000, 'the other instance to adopt the new epoch')
+    assert.notEqual(second.epoch, first.epoch)
+    const plan = await other.replay(['b'], before.id)
+    assert.deepEqual(plan.reset, { topics: ['b'], reason: 'other-epoch' })
+    assert.deepEqual(plan.events.map((e) => e.data), ['after'])
+  })
+
+  test('redis: events older than maxAgeSeconds count as evicted', async () => {
+    let now = 1_000_000
+    const rules: TopicRules = { ...RULES, declared: { a: { capacity: 10, maxAgeSeconds: 60 } } }
+    const aged = await bus(rules, randomUUID(), () => now)
+    const old = await aged.publish('a', 'old')
+    now += 1000
+    await aged.publish('a', 'missed')
+    now += 60_001
+    assert.equal(await aged.latest('a'), undefined)
+    assert.deepEqual((await aged.replay(['a'], old.id)).reset, { topics: ['a'], reason: 'evicted' })
+    await aged.publish('a', 'new') // the publish trims them for good
+    assert.deepEqual((await aged.topics()).map((t) => t.buffered), [1])
+  })
+}

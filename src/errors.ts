@@ -28,6 +28,10 @@ export const DataNotJsonError = createError<[string]>(
 export const DataTooDeepError = createError<[number]>(
   'TICKER_ERR_DATA_TOO_DEEP', 'data is nested deeper than %s levels; flatten it', 400)
 
+// The bus
+export const BusUnavailableError = createError(
+  'TICKER_ERR_BUS_UNAVAILABLE', 'The event store (Redis) is unavailable; retry shortly', 503)
+
 // Streams
 export const StreamFormatError = createError<[string]>(
   'TICKER_ERR_STREAM_FORMAT', 'format must be one of %s (json is the default), given once', 400)

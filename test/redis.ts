@@ -38,6 +38,8 @@ export interface RedisServer {
   stop (): Promise<void>
   /** Starts it again on the same port, empty (no persistence): as a Redis that lost its data. */
   restart (): Promise<void>
+  /** Starts it (again) on the same port after stop(). */
+  start (): Promise<void>
   /** Stops it for good and removes its directory. */
   dispose (): Promise<void>
 }
@@ -80,6 +82,9 @@ export async function startRedis (t?: { after: (fn: () => Promise<void>) => void
     stop,
     async restart () {
       await stop()
+      child = await launch(port, dir)
+    },
+    async start () {
       child = await launch(port, dir)
     }
   }

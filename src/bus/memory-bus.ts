@@ -115,6 +115,8 @@ export class MemoryBus implements Bus {
     return this.#topics.has(topic)
   }
 
+  async ready (): Promise<void> {}
+
   async close (): Promise<void> {
     this.#listeners.clear()
   }

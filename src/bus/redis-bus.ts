@@ -12,15 +12,18 @@
  *   backend's ring buffers.
  * - The epoch lives in Redis: a restarted instance keeps it; a Redis that lost its data gets a new
  *   one from the next publish, and every instance adopts it (clients then get `reset`).
+ * - Redis unreachable (at start or later): publishing and reading fail at once with
+ *   BusUnavailableError (503); ioredis reconnects with backoff, and the bus serves again when
+ *   Redis is back. Nothing waits in memory for it: the command connection keeps no offline queue.
  */
-import { Redis, type Result } from 'ioredis'
-import { TopicLimitError, TopicNameInvalidError, TopicUnknownError } from '../errors.ts'
+import { Redis, ReplyError, type Result } from 'ioredis'
+import { BusUnavailableError, TopicLimitError, TopicNameInvalidError, TopicUnknownError } from '../errors.ts'
 import { formatId, newEpoch, parseId } from './event-id.ts'
 import { encodePayload } from './payload.ts'
 import { PUBLISH } from './redis-scripts.ts'
 import { planReplay, resumePoint, type ReplaySource } from './replay.ts'
 import { isValidTopicName, type RingBounds, type TopicRules } from './topics.ts'
-import type { Bus, BusListener, HistoryPage, ReplayPlan, TickerEvent, TopicInfo } from './types.ts'
+import type { Bus, BusListener, BusLog, HistoryPage, ReplayPlan, TickerEvent, TopicInfo } from './types.ts'
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -38,7 +41,12 @@ export interface RedisBusOptions extends TopicRules {
   readonly now?: () => number
   /** Called when a listener throws; the event is still delivered to the others. */
   readonly onListenerError?: (err: unknown, event: TickerEvent) => void
+  /** Where state changes (Redis reached, lost, back; a new epoch) are logged, once each. */
+  readonly log?: BusLog
 }
+
+/** Whether the bus can serve: before Redis was first reached, `connecting`. */
+export type RedisState = 'connecting' | 'up' | 'down'
 
 /** Redis stream entries: [id, [field, value, ...]]. */
 type Entry = [id: string, fields: string[]]
@@ -51,7 +59,12 @@ const RECENT_EVENTS = 10_000
 /** How long publish() waits for this instance's reader to hand its event to the listeners. */
 const DELIVERY_WAIT_MS = 5000
 
+/** Longest wait between two attempts to reach Redis. */
+const MAX_RECONNECT_DELAY_MS = 2000
+
 const seqOf = (id: string): number => Number(id.slice(0, id.indexOf('-')))
+const NOT_REACHED = new BusUnavailableError()
+const silent: BusLog = { info () {}, warn () {}, error () {} }
 const field = (fields: readonly string[], name: string): string => fields[fields.indexOf(name) + 1] ?? ''
 
 class Keys {
@@ -90,37 +103,54 @@ export class RedisBus implements Bus {
   /** The last seq the reader handed to the listeners, in this epoch. */
   #deliveredSeq = 0
   #readFrom = '0-0'
-  #reading: Promise<void> | undefined
+  #reading: Promise<void>
+  #state: RedisState = 'connecting'
+  readonly #ready: Promise<void>
+  #becameReady: () => void = () => {}
   #closed = false
+  /** Settles on close(): a read pending on a lost connection would otherwise hold close() for good. */
+  readonly #closing: Promise<null>
+  #settleClosing: () => void = () => {}
 
   private constructor (options: RedisBusOptions) {
     this.#options = options
     this.#keys = new Keys(options.keyPrefix)
     this.#now = options.now ?? Date.now
-    this.#redis = new Redis(options.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+    const retryStrategy = (attempt: number): number => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS)
+    this.#redis = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy })
     this.#redis.defineCommand('tickerPublish', { numberOfKeys: 6, lua: PUBLISH })
-    this.#reader = this.#redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null })
+    this.#reader = new Redis(options.url, { enableOfflineQueue: true, maxRetriesPerRequest: null, retryStrategy })
+    for (const client of [this.#redis, this.#reader]) client.on('error', () => {}) // state changes are logged below
+    this.#redis.on('close', () => this.#lost())
     for (const name of Object.keys(options.declared)) this.#known.add(name)
+    this.#ready = new Promise((resolve) => { this.#becameReady = resolve })
+    this.#closing = new Promise((resolve) => { this.#settleClosing = () => resolve(null) })
+    this.#reading = this.#run()
   }
 
-  /** A bus on the Redis at `options.url`, connected and following its events. */
+  /**
+   * A bus on the Redis at `options.url`, reaching it in the background: until it is reached (and
+   * whenever it is lost) publishing and reading fail with BusUnavailableError.
+   */
+  static start (options: RedisBusOptions): RedisBus {
+    return new RedisBus(options)
+  }
+
+  /** start(), then wait until Redis is reached. */
   static async connect (options: RedisBusOptions): Promise<RedisBus> {
-    const bus = new RedisBus(options)
-    await Promise.all([bus.#redis.connect(), bus.#reader.connect()])
-    await bus.#redis.set(bus.#keys.epoch, newEpoch(bus.#now()), 'NX')
-    const [epoch, created, last] = await Promise.all([
-      bus.#redis.get(bus.#keys.epoch),
-      bus.#redis.zrange(bus.#keys.topics, '0', '-1'),
-      bus.#redis.xrevrange(bus.#keys.events, '+', '-', 'COUNT', 1)
-    ])
-    bus.#epoch = epoch ?? ''
-    for (const name of created) bus.#known.add(name)
-    bus.#readFrom = last[0]?.[0] ?? '0-0'
-    bus.#reading = bus.#read()
+    const bus = RedisBus.start(options)
+    await bus.ready()
     return bus
   }
 
   get epoch (): string { return this.#epoch }
+
+  /** Whether Redis is reachable now (`connecting` until it first was). */
+  get state (): RedisState { return this.#state }
+
+  async ready (): Promise<void> {
+    return this.#ready
+  }
 
   async publish (topic: string, data: unknown): Promise<TickerEvent> {
     const declared = this.#options.declared[topic]
@@ -140,7 +170,7 @@ export class RedisBus implements Bus {
       const message = (err as Error).message
       if (message.includes('TICKER_TOPIC_UNKNOWN')) throw new TopicUnknownError(topic)
       if (message.includes('TICKER_TOPIC_LIMIT')) throw new TopicLimitError(this.#options.maxTopics)
-      throw err
+      throw unavailable(err)
     }
     if (epoch !== this.#epoch) this.#adopt(epoch)
     this.#known.add(topic)
@@ -184,7 +214,7 @@ export class RedisBus implements Bus {
   }
 
   async latest (topic: string): Promise<TickerEvent | undefined> {
-    const [entry] = await this.#redis.xrevrange(this.#keys.topic(topic), '+', '-', 'COUNT', 1) as Entry[]
+    const [entry] = await this.#exec(this.#redis.multi().xrevrange(this.#keys.topic(topic), '+', '-', 'COUNT', '1')).then((r) => r[0] as Entry[])
     return entry === undefined ? undefined : this.#young(topic, [entry], this.#now())[0]
   }
 
@@ -206,11 +236,12 @@ export class RedisBus implements Bus {
   }
 
   async cursor (): Promise<string> {
-    return formatId(this.#epoch, Number(await this.#redis.get(this.#keys.seq) ?? 0))
+    const [seq] = await this.#exec(this.#redis.multi().get(this.#keys.seq))
+    return formatId(this.#epoch, Number(seq ?? 0))
   }
 
   async topics (): Promise<TopicInfo[]> {
-    const created = await this.#redis.zrange(this.#keys.topics, '0', '-1')
+    const [created] = await this.#exec(this.#redis.multi().zrange(this.#keys.topics, '0', '-1')) as [string[]]
     for (const name of created) this.#known.add(name)
     const declared = Object.keys(this.#options.declared)
     const names = [...declared, ...created.filter((name) => !Object.hasOwn(this.#options.declared, name))]
@@ -232,28 +263,71 @@ export class RedisBus implements Bus {
   async close (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#settleClosing()
     this.#listeners.clear()
     this.#reader.disconnect()
+    this.#redis.disconnect()
     await this.#reading
-    await this.#redis.quit().catch(() => undefined)
   }
 
-  /** Follows the stream of every event, handing each to the listeners, until close(). */
-  async #read (): Promise<void> {
+  /**
+   * Until close(): reach Redis (at start, and again after it was lost), take its epoch and topics,
+   * then follow the stream of every event, handing each to the listeners.
+   */
+  async #run (): Promise<void> {
     while (!this.#closed) {
       try {
-        const batch = await this.#reader.xread('COUNT', 1000, 'BLOCK', READ_BLOCK_MS, 'STREAMS', this.#keys.events, this.#readFrom)
+        await this.#reach()
+        const batch = await Promise.race([
+          this.#reader.xread('COUNT', 1000, 'BLOCK', READ_BLOCK_MS, 'STREAMS', this.#keys.events, this.#readFrom),
+          this.#closing
+        ])
+        if (this.#closed) return
         if (batch === null) {
           await this.#checkEpoch()
           continue
         }
         for (const [, entries] of batch) for (const entry of entries) this.#dispatch(entry)
-      } catch {
+      } catch (err) {
         if (this.#closed) return
-        await new Promise((resolve) => setTimeout(resolve, 200))
+        this.#lost(err)
+        await new Promise((resolve) => setTimeout(resolve, MAX_RECONNECT_DELAY_MS / 4))
       }
     }
   }
+
+  /** When Redis was not reached yet, or lost: its epoch (made if it has none), topics and where to read from. */
+  async #reach (): Promise<void> {
+    if (this.#state === 'up') return
+    if (this.#redis.status !== 'ready') throw NOT_REACHED
+    await this.#redis.set(this.#keys.epoch, newEpoch(this.#now()), 'NX')
+    const [epoch, created, last] = await Promise.all([
+      this.#redis.get(this.#keys.epoch),
+      this.#redis.zrange(this.#keys.topics, '0', '-1'),
+      this.#redis.xrevrange(this.#keys.events, '+', '-', 'COUNT', 1)
+    ])
+    for (const name of created) this.#known.add(name)
+    const first = this.#state === 'connecting'
+    if (first) {
+      this.#epoch = epoch ?? ''
+      this.#readFrom = last[0]?.[0] ?? '0-0'
+    } else if (epoch !== null && epoch !== this.#epoch) {
+      this.#adopt(epoch)
+    }
+    this.#state = 'up'
+    this.#log.info({ url: redact(this.#options.url), epoch: this.#epoch }, first ? 'Redis reached' : 'Redis is back')
+    this.#becameReady()
+  }
+
+  /** Redis is gone: publishing and reading answer 503 until #reach() succeeds again. */
+  #lost (err?: unknown): void {
+    if (this.#state !== 'up' || this.#closed) return
+    this.#state = 'down'
+    this.#log.warn({ url: redact(this.#options.url), reason: (err as Error | undefined)?.message ?? 'connection closed' },
+      'Redis is unreachable; publishing and history answer 503, open streams stay open, until it is back')
+  }
+
+  get #log (): BusLog { return this.#options.log ?? silent }
 
   #dispatch ([id, fields]: Entry): void {
     this.#readFrom = id
@@ -282,6 +356,7 @@ export class RedisBus implements Bus {
 
   #adopt (epoch: string): void {
     if (this.#epoch !== '' && epoch !== this.#epoch) {
+      this.#log.warn({ was: this.#epoch, now: epoch }, 'Redis has a new epoch (its data was lost): clients that resume get reset')
       this.#readFrom = '0-0'
       this.#deliveredSeq = 0
     }
@@ -322,9 +397,10 @@ export class RedisBus implements Bus {
     }
   }
 
-  /** Runs a MULTI; a failed command fails the whole read. */
+  /** Runs a MULTI; a failed command fails the whole read. Redis out of reach: BusUnavailableError. */
   async #exec (tx: ReturnType<Redis['multi']>): Promise<unknown[]> {
-    const results = await tx.exec()
+    if (this.#state !== 'up') throw NOT_REACHED
+    const results = await tx.exec().catch((err: unknown) => { throw unavailable(err) })
     if (results === null) throw new Error('the Redis transaction was aborted')
     return results.map(([err, value]) => {
       if (err !== null) throw err
@@ -332,3 +408,11 @@ export class RedisBus implements Bus {
     })
   }
 }
+
+/** A command's failure as the caller should see it: Redis's own answer as is, a lost connection as 503. */
+function unavailable (err: unknown): Error {
+  return err instanceof ReplyError ? err as Error : new BusUnavailableError()
+}
+
+/** The URL without its password. */
+const redact = (url: string): string => url.replace(/\/\/([^@/]*)@/, '//[redacted]@')

@@ -51,6 +51,13 @@ export interface TopicInfo {
 
 export type BusListener = (event: TickerEvent) => void
 
+/** What a backend logs through: the app's logger (pino's shape). */
+export interface BusLog {
+  info (obj: object, msg: string): void
+  warn (obj: object, msg: string): void
+  error (obj: object, msg: string): void
+}
+
 export interface Bus {
   /** Identifies this bus's history; changes when history is lost (a restart of the memory backend). */
   readonly epoch: string
@@ -75,5 +82,7 @@ export interface Bus {
   topics (): Promise<TopicInfo[]>
   /** Whether `topic` is declared or was created. */
   hasTopic (topic: string): boolean
+  /** Resolves once the bus can serve (at once for the memory backend; when Redis is reached for redis). */
+  ready (): Promise<void>
   close (): Promise<void>
 }

@@ -89,4 +89,36 @@ if (missing !== undefined) {
     await aged.publish('a', 'new') // the publish trims them for good
     assert.deepEqual((await aged.topics()).map((t) => t.buffered), [1])
   })
+
+  test('redis: unreachable at start and lost while running: 503 at once, then serving again when it is back', async (t) => {
+    const own = await startRedis(t)
+    await own.stop()
+    const lines: string[] = []
+    const log = { info: (_o: object, m: string) => lines.push(m), warn: (_o: object, m: string) => lines.push(m), error: (_o: object, m: string) => lines.push(m) }
+    const down = RedisBus.start({ ...RULES, url: own.url, keyPrefix: randomUUID(), log })
+    buses.push(down)
+    assert.equal(down.state, 'connecting')
+    await assert.rejects(down.publish('b', 1), { code: 'TICKER_ERR_BUS_UNAVAILABLE', statusCode: 503 })
+    await assert.rejects(down.replay(['b'], undefined), { code: 'TICKER_ERR_BUS_UNAVAILABLE' })
+    await own.start()
+    await down.ready()
+    const first = await down.publish('b', 'first')
+    assert.equal(down.state, 'up')
+
+    const seen: string[] = []
+    down.subscribe((e) => seen.push(String(e.data)))
+    await own.stop()
+    await waitUntil(() => down.state === 'down', 10_000, 'the loss to be noticed')
+    await assert.rejects(down.publish('b', 'lost'), { code: 'TICKER_ERR_BUS_UNAVAILABLE' })
+    await own.start() // empty: its history is gone
+    await waitUntil(() => down.state === 'up', 10_000, 'Redis to be back')
+    await down.publish('b', 'back')
+    assert.deepEqual(seen, ['back'], 'the reader goes on after the outage')
+    assert.deepEqual((await down.replay(['b'], first.id)).reset?.reason, 'other-epoch', 'history was lost, so resuming resets')
+    assert.deepEqual(lines.filter((l) => !l.startsWith('Redis has a new epoch')), [
+      'Redis reached',
+      'Redis is unreachable; publishing and history answer 503, open streams stay open, until it is back',
+      'Redis is back'
+    ], 'each state change logged once')
+  })
 }

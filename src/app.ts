@@ -24,6 +24,7 @@ import { registerWeb, VIEWS_DIR } from './http/plugins/web.ts'
 import { Tiles } from './http/views/tiles.ts'
 import { Eta } from 'eta'
 import { once } from 'node:events'
+import { setTimeout as delay } from 'node:timers/promises'
 import type { AddressInfo } from 'node:net'
 import { createMetrics, type Metrics } from './metrics/registry.ts'
 import { metricsRoute, metricsServer } from './http/routes/metrics.ts'
@@ -51,6 +52,9 @@ declare module 'fastify' {
   }
 }
 
+/** At start, how long the first paint may wait for tiles to be filled from the bus's history. */
+const STARTUP_FILL_WAIT_MS = 2000
+
 /** On close, how long requests in flight may take before their connections are cut. */
 const FORCE_CLOSE_AFTER_MS = 1000
 
@@ -69,13 +73,17 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   })
 
   const bus = createBus(config, {
-    onListenerError: (err, event) => app.log.error({ err, topic: event.topic }, 'bus listener failed')
+    onListenerError: (err, event) => app.log.error({ err, topic: event.topic }, 'bus listener failed'),
+    log: app.log.child({ part: 'bus' })
   })
   const eta = new Eta({ views: VIEWS_DIR, cache: true })
   const tiles = new Tiles(config, eta)
   // Tiles follow the bus before the hub does: listeners run in order, so a tile already holds an
   // event when the hub renders that event's html frame.
-  const stopTiles = await tiles.follow(bus)
+  const stopTiles = tiles.follow(bus, (err) => app.log.warn({ err }, 'tiles could not be filled from history'))
+  // The first paint comes from history: wait for it, unless the bus cannot serve yet (Redis down
+  // at start), in which case the tiles fill when it can and /readyz says why not meanwhile.
+  await Promise.race([tiles.filled, delay(STARTUP_FILL_WAIT_MS, undefined, { ref: false })])
   const sseLog = app.log.child({ part: 'sse' })
   const hub = new SseHub({
     bus,

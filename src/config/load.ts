@@ -87,7 +87,8 @@ const ENV_OVERRIDES: ReadonlyArray<[name: string, apply: (raw: string) => Plain]
   ['TICKER_PUBLISH_TOKEN', (raw) => ({ auth: { publishToken: raw } })],
   ['TICKER_SUBSCRIBE_TOKEN', (raw) => ({ auth: { subscribeToken: raw } })],
   ['TICKER_CORS_ORIGINS', (raw) => ({ cors: { origins: commaList(raw) } })],
-  ['TICKER_FRAME_ANCESTORS', (raw) => ({ embed: { frameAncestors: commaList(raw) } })]
+  ['TICKER_FRAME_ANCESTORS', (raw) => ({ embed: { frameAncestors: commaList(raw) } })],
+  ['TICKER_REDIS_URL', (raw) => ({ bus: { redis: { url: raw } } })]
 ]
 
 const fieldName = (path: string): string => path.replace(/^\//, '').replaceAll('/', '.') || '(top level)'

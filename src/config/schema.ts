@@ -144,7 +144,14 @@ export const ConfigSchema = Type.Object({
     subscribeToken: Type.String()
   }, { additionalProperties: false }),
   bus: Type.Object({
-    backend: Type.Literal('memory'),
+    /** memory: one process; redis: several instances share history through Redis. */
+    backend: Type.Union([Type.Literal('memory'), Type.Literal('redis')]),
+    redis: Type.Object({
+      /** redis://[user:password@]host:port[/db] */
+      url: Type.String({ pattern: '^rediss?://' }),
+      /** Instances that share history share this prefix; others on the same Redis are apart. */
+      keyPrefix: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' })
+    }, { additionalProperties: false }),
     allowUndeclaredTopics: Type.Boolean(),
     maxTopics: PositiveInt(100_000),
     topicDefaults: Type.Object({

@@ -180,7 +180,10 @@ export class SseHub {
     try {
       plan = await this.#options.bus.replay(topics, lastId)
     } catch (err) {
-      this.#options.log.error({ err, topics }, 'replay failed; closing the stream so the client retries')
+      // A bus that cannot serve (Redis lost) logged that once itself; anything else is news.
+      if ((err as { code?: string }).code !== 'TICKER_ERR_BUS_UNAVAILABLE') {
+        this.#options.log.error({ err, topics }, 'replay failed; closing the stream so the client retries')
+      }
       this.#drop(session, 'error')
       return
     }

@@ -23,7 +23,8 @@ test('tiles: kinds are inferred from producers, a feed tile follows its status t
 test('tiles: a frame is rendered once per event and the feed keeps only what it shows', async () => {
   const bus = new MemoryBus(topicRulesFrom(config))
   const tiles = new Tiles(config, new Eta({ views: VIEWS_DIR }))
-  const stop = await tiles.follow(bus)
+  const stop = tiles.follow(bus, (err) => { throw err })
+  await tiles.filled
   for (let i = 1; i <= 5; i++) await bus.publish('wire', { title: `Item ${i}`, link: `https://example.com/${i}` })
   const last = await bus.latest('wire')
   assert.ok(last)

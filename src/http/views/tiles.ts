@@ -84,16 +84,25 @@ export class Tiles {
     return [...new Set(topics.flatMap((t) => this.definition(t).topics))]
   }
 
-  /** Fills tiles from the bus's history (on startup), then follows it live. Returns the unsubscribe function. */
-  async follow (bus: Bus): Promise<() => void> {
+  /**
+   * Follows the bus live, and fills tiles from its history as soon as the bus can serve (at once
+   * for the memory backend; when Redis is reached for redis). `filled` settles when that is done
+   * (a failure is passed to `onError`). Returns the unsubscribe function.
+   */
+  follow (bus: Bus, onError: (err: unknown) => void): () => void {
     const unsubscribe = bus.subscribe((event) => this.apply(event))
-    for (const { name } of await bus.topics()) {
-      const state = this.#byTopic.get(name) ?? this.#create(name)
-      const keep = this.#keep(state.definition.kind)
-      for (const event of (await bus.history(name, undefined, keep)).events) this.apply(event)
-    }
+    this.filled = bus.ready().then(async () => {
+      for (const { name } of await bus.topics()) {
+        const state = this.#byTopic.get(name) ?? this.#create(name)
+        const keep = this.#keep(state.definition.kind)
+        for (const event of (await bus.history(name, undefined, keep)).events) this.apply(event)
+      }
+    }).catch(onError)
     return unsubscribe
   }
+
+  /** Settles once follow() filled the tiles from history (or failed to). */
+  filled: Promise<void> = Promise.resolve()
 
   /** Takes an event of the bus: the only way a tile for a topic not declared comes to be. */
   apply (event: TickerEvent): void {

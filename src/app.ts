@@ -4,7 +4,7 @@
  */
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import cors from '@fastify/cors'
-import { createBus, type Bus, type TickerEvent } from './bus/index.ts'
+import { createBus, createCoordinator, type Bus, type TickerEvent } from './bus/index.ts'
 import type { Config } from './config/schema.ts'
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/plugins/errors.ts'
 import { createServerInTurn } from './http/server.ts'
@@ -101,9 +101,12 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     maxConnections: config.sse.maxConnections,
     maxConnectionsPerIp: config.sse.maxConnectionsPerIp
   })
+  const producers = createProducers(config)
+  const coordinator = createCoordinator(bus, config, producers.map((p) => p.name))
   const scheduler = new Scheduler({
-    producers: createProducers(config),
-    publish: async (topic, data) => (await bus.publish(topic, data)).id,
+    producers,
+    coordinator,
+    publish: async (topic, data, lease) => (await bus.publish(topic, data, lease)).id,
     log: app.log.child({ part: 'producers' })
   })
   const parts: AppParts = { bus, hub, scheduler, tiles, metricsAddress: undefined }
@@ -116,6 +119,7 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   let forceClose: NodeJS.Timeout | undefined
   app.addHook('preClose', async () => {
     await scheduler.stop()
+    await coordinator.stop() // gives the leases up: another instance takes the producers over at once
     hub.close()
     forceClose = setTimeout(() => {
       app.server.closeAllConnections()

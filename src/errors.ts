@@ -32,6 +32,9 @@ export const DataTooDeepError = createError<[number]>(
 export const BusUnavailableError = createError(
   'TICKER_ERR_BUS_UNAVAILABLE', 'The event store (Redis) is unavailable; retry shortly', 503)
 
+export const FencedError = createError<[string]>(
+  'TICKER_ERR_FENCED', 'Producer %s lost its lease to another instance; this instance no longer publishes for it', 409)
+
 // Streams
 export const StreamFormatError = createError<[string]>(
   'TICKER_ERR_STREAM_FORMAT', 'format must be one of %s (json is the default), given once', 400)

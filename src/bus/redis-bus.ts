@@ -17,17 +17,21 @@
  *   Redis is back. Nothing waits in memory for it: the command connection keeps no offline queue.
  */
 import { Redis, ReplyError, type Result } from 'ioredis'
-import { BusUnavailableError, TopicLimitError, TopicNameInvalidError, TopicUnknownError } from '../errors.ts'
+import { BusUnavailableError, FencedError, TopicLimitError, TopicNameInvalidError, TopicUnknownError } from '../errors.ts'
 import { formatId, newEpoch, parseId } from './event-id.ts'
 import { encodePayload } from './payload.ts'
-import { PUBLISH } from './redis-scripts.ts'
+import { RedisLeases } from './lease.ts'
+import { LEASE_ACQUIRE, LEASE_RELEASE, LEASE_RENEW, PUBLISH } from './redis-scripts.ts'
 import { planReplay, resumePoint, type ReplaySource } from './replay.ts'
 import { isValidTopicName, type RingBounds, type TopicRules } from './topics.ts'
-import type { Bus, BusListener, BusLog, HistoryPage, ReplayPlan, TickerEvent, TopicInfo } from './types.ts'
+import type { Bus, BusListener, BusLog, HistoryPage, ReplayPlan, RunCoordinator, RunLease, TickerEvent, TopicInfo } from './types.ts'
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     tickerPublish (...args: Array<string | number>): Result<[string, number], Context>
+    tickerLeaseAcquire (lease: string, fence: string, instance: string, ttlMs: number): Result<[number, string], Context>
+    tickerLeaseRenew (lease: string, instance: string, token: number, ttlMs: number): Result<number, Context>
+    tickerLeaseRelease (lease: string, instance: string, token: number): Result<number, Context>
   }
 }
 
@@ -85,6 +89,8 @@ class Keys {
   }
 
   topic (name: string): string { return `${this.#prefix}:t:${name}` }
+  lease (producer: string): string { return `${this.#prefix}:lease:${producer}` }
+  fence (producer: string): string { return `${this.#prefix}:fence:${producer}` }
 }
 
 export class RedisBus implements Bus {
@@ -118,7 +124,10 @@ export class RedisBus implements Bus {
     this.#now = options.now ?? Date.now
     const retryStrategy = (attempt: number): number => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS)
     this.#redis = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy })
-    this.#redis.defineCommand('tickerPublish', { numberOfKeys: 6, lua: PUBLISH })
+    this.#redis.defineCommand('tickerPublish', { numberOfKeys: 7, lua: PUBLISH })
+    this.#redis.defineCommand('tickerLeaseAcquire', { numberOfKeys: 2, lua: LEASE_ACQUIRE })
+    this.#redis.defineCommand('tickerLeaseRenew', { numberOfKeys: 1, lua: LEASE_RENEW })
+    this.#redis.defineCommand('tickerLeaseRelease', { numberOfKeys: 1, lua: LEASE_RELEASE })
     this.#reader = new Redis(options.url, { enableOfflineQueue: true, maxRetriesPerRequest: null, retryStrategy })
     for (const client of [this.#redis, this.#reader]) client.on('error', () => {}) // state changes are logged below
     this.#redis.on('close', () => this.#lost())
@@ -152,7 +161,7 @@ export class RedisBus implements Bus {
     return this.#ready
   }
 
-  async publish (topic: string, data: unknown): Promise<TickerEvent> {
+  async publish (topic: string, data: unknown, lease?: RunLease): Promise<TickerEvent> {
     const declared = this.#options.declared[topic]
     if (declared === undefined && !isValidTopicName(topic)) throw new TopicNameInvalidError(topic)
     const json = encodePayload(data)
@@ -163,13 +172,15 @@ export class RedisBus implements Bus {
     let seq: number
     try {
       [epoch, seq] = await this.#redis.tickerPublish(k.epoch, k.seq, k.events, k.topic(topic), k.topics, k.evicted,
+        lease === undefined ? k.seq : k.fence(lease.producer),
         topic, json, now, bounds.capacity, bounds.maxAgeSeconds * 1000, this.#options.feedCapacity ?? DEFAULT_FEED_CAPACITY,
         newEpoch(now), declared === undefined ? '0' : '1', this.#options.allowUndeclared ? '1' : '0',
-        this.#options.maxTopics - Object.keys(this.#options.declared).length)
+        this.#options.maxTopics - Object.keys(this.#options.declared).length, lease === undefined ? '' : String(lease.token))
     } catch (err) {
       const message = (err as Error).message
       if (message.includes('TICKER_TOPIC_UNKNOWN')) throw new TopicUnknownError(topic)
       if (message.includes('TICKER_TOPIC_LIMIT')) throw new TopicLimitError(this.#options.maxTopics)
+      if (message.includes('TICKER_FENCED')) throw new FencedError((lease as RunLease).producer)
       throw unavailable(err)
     }
     if (epoch !== this.#epoch) this.#adopt(epoch)
@@ -258,6 +269,11 @@ export class RedisBus implements Bus {
 
   hasTopic (topic: string): boolean {
     return this.#known.has(topic)
+  }
+
+  /** Leases in this Redis for `producers`: each runs on one instance of those sharing the prefix. */
+  coordinator (options: { instance: string, producers: readonly string[], ttlMs: number, now?: () => number }): RunCoordinator {
+    return new RedisLeases({ ...options, redis: this.#redis, keys: this.#keys, log: this.#log })
   }
 
   async close (): Promise<void> {

@@ -13,15 +13,20 @@
  *     {prefix}:evicted       hash     topic → the highest ID trimmed from its stream
  *     {prefix}:topics        zset     topics created by publishing, scored by the seq that created
  *                                     them (declared ones are not in it)
+ *     {prefix}:lease:<p>     string   who runs producer p now, with its fencing token (see below)
+ *     {prefix}:fence:<p>     counter  the latest fencing token granted for producer p
  */
 
 /**
- * KEYS: epoch, seq, events, topic stream, topics, evicted.
+ * KEYS: epoch, seq, events, topic stream, topics, evicted, fence (of the publishing producer; any
+ * key when none).
  * ARGV: topic, json, now (ms), capacity, maxAgeMs, feedCapacity, candidate epoch,
- *       declared ('1' or '0'), createAllowed ('1' or '0'), most topics that may be created.
- * Returns {epoch, seq}; errors TICKER_TOPIC_UNKNOWN and TICKER_TOPIC_LIMIT.
+ *       declared ('1' or '0'), createAllowed ('1' or '0'), most topics that may be created,
+ *       lease token ('' when not published under a lease).
+ * Returns {epoch, seq}; errors TICKER_TOPIC_UNKNOWN, TICKER_TOPIC_LIMIT and TICKER_FENCED.
  */
 export const PUBLISH = `
+if ARGV[11] ~= '' and redis.call('GET', KEYS[7]) ~= ARGV[11] then return redis.error_reply('TICKER_FENCED') end
 local epoch = redis.call('GET', KEYS[1])
 if not epoch then
   epoch = ARGV[7]
@@ -64,4 +69,36 @@ if tonumber(oldest[2][2]) < cutoff then
 end
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], id, 'e', epoch, 'p', ARGV[1], 't', ARGV[3], 'd', ARGV[2])
 return {epoch, seq}
+`
+
+/**
+ * Producer leases: `{prefix}:lease:<producer>` holds `<instance> <token>` with a TTL;
+ * `{prefix}:fence:<producer>` counts every grant, so each holder has a token no earlier holder has.
+ * PUBLISH refuses an event whose token is not the producer's latest (a holder that paused and
+ * lost its lease cannot publish after the next one took over).
+ */
+
+/** KEYS: lease, fence. ARGV: instance, ttlMs. Returns {token, holder}: token 0 when another holds it. */
+export const LEASE_ACQUIRE = `
+local held = redis.call('GET', KEYS[1])
+if held then return {0, held} end
+local token = redis.call('INCR', KEYS[2])
+local value = ARGV[1] .. ' ' .. token
+redis.call('SET', KEYS[1], value, 'PX', ARGV[2])
+return {token, value}
+`
+
+/** KEYS: lease. ARGV: instance, token, ttlMs. Returns 1 when renewed, 0 when the lease is another's. */
+export const LEASE_RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] .. ' ' .. ARGV[2] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return 1
+end
+return 0
+`
+
+/** KEYS: lease. ARGV: instance, token. Gives the lease up if it is still this holder's. */
+export const LEASE_RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] .. ' ' .. ARGV[2] then return redis.call('DEL', KEYS[1]) end
+return 0
 `

@@ -51,6 +51,27 @@ export interface TopicInfo {
 
 export type BusListener = (event: TickerEvent) => void
 
+/**
+ * A producer's right to publish, from a RunCoordinator. A backend shared by several instances
+ * refuses an event whose lease is no longer the producer's latest (FencedError).
+ */
+export interface RunLease {
+  readonly producer: string
+  readonly token: number
+}
+
+/** Decides which instance runs each scheduled producer: one at a time across a fleet. */
+export interface RunCoordinator {
+  /** This instance's name, as /producers shows it. */
+  readonly instance: string
+  /** The lease under which this instance may run `producer` now; undefined when it may not. */
+  leaseFor (producer: string): RunLease | undefined
+  /** The instance that runs `producer`, as last seen; undefined when none is known. */
+  runnerOf (producer: string): string | undefined
+  /** Gives up every lease (so another instance takes over at once) and stops. */
+  stop (): Promise<void>
+}
+
 /** What a backend logs through: the app's logger (pino's shape). */
 export interface BusLog {
   info (obj: object, msg: string): void
@@ -63,9 +84,10 @@ export interface Bus {
   readonly epoch: string
   /**
    * Accepts an event: gives it an ID, buffers it, and hands it to every listener.
-   * Throws TopicUnknownError, TopicNameInvalidError, TopicLimitError, DataNotJsonError or DataTooDeepError.
+   * Throws TopicUnknownError, TopicNameInvalidError, TopicLimitError, DataNotJsonError,
+   * DataTooDeepError, FencedError (the lease was taken over) or BusUnavailableError.
    */
-  publish (topic: string, data: unknown): Promise<TickerEvent>
+  publish (topic: string, data: unknown, lease?: RunLease): Promise<TickerEvent>
   /**
    * Live events of every topic, in bus order, from now on. Listeners are called in the order
    * they subscribed. Returns the unsubscribe function.

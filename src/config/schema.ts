@@ -150,7 +150,9 @@ export const ConfigSchema = Type.Object({
       /** redis://[user:password@]host:port[/db] */
       url: Type.String({ pattern: '^rediss?://' }),
       /** Instances that share history share this prefix; others on the same Redis are apart. */
-      keyPrefix: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' })
+      keyPrefix: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+      /** A producer's lease; another instance takes a producer over within 2× this after its runner dies. */
+      leaseTtlMs: Type.Integer({ minimum: 300, maximum: 600_000 })
     }, { additionalProperties: false }),
     allowUndeclaredTopics: Type.Boolean(),
     maxTopics: PositiveInt(100_000),

@@ -6,15 +6,21 @@
  *   the next tick runs as usual. Nothing a producer does can crash the process.
  * - Timeout: a run longer than the producer's `timeoutMs` is cut off: its signal is aborted,
  *   anything it publishes afterwards is dropped, and the next tick may run.
+ * - Coordination: a tick runs only where the coordinator grants the producer's lease (one
+ *   instance of a fleet); elsewhere it is a standby tick, neither run nor counted as skipped.
  * - stop(): stops every task, aborts runs in flight and waits for them to settle.
  */
 import { createTask, type Logger, type ScheduledTask } from 'node-cron'
 import type { FastifyBaseLogger } from 'fastify'
+import type { RunCoordinator, RunLease } from '../bus/index.ts'
 import type { Producer, ProducerState, RunOutcome, RunReport } from './types.ts'
 
 export interface SchedulerOptions {
   readonly producers: readonly Producer[]
-  readonly publish: (topic: string, data: unknown) => Promise<string>
+  /** Publishes under the run's lease (the bus refuses it once another instance took over). */
+  readonly publish: (topic: string, data: unknown, lease: RunLease) => Promise<string>
+  /** Which producers run on this instance now (all of them, unless several instances share Redis). */
+  readonly coordinator: RunCoordinator
   readonly log: FastifyBaseLogger
   readonly now?: () => number
 }
@@ -127,7 +133,9 @@ export class Scheduler {
       lastSuccessAt: iso(slot.lastSuccessAt),
       lastError: slot.lastError ?? null,
       lastDurationMs: slot.lastDurationMs ?? null,
-      nextRunAt: this.started ? iso(slot.task.getNextRun()?.getTime()) : null
+      nextRunAt: this.started ? iso(slot.task.getNextRun()?.getTime()) : null,
+      runner: this.#options.coordinator.runnerOf(slot.producer.name) ?? null,
+      runsHere: this.#options.coordinator.leaseFor(slot.producer.name) !== undefined
     }))
   }
 
@@ -145,15 +153,17 @@ export class Scheduler {
 
   #tick (slot: Slot): void {
     if (this.#stopped) return
+    const lease = this.#options.coordinator.leaseFor(slot.producer.name)
+    if (lease === undefined) return // another instance runs it
     if (slot.inFlight !== undefined) {
       slot.skipped++
       slot.log.debug('previous run still going; tick skipped')
       return
     }
-    slot.inFlight = this.#run(slot).finally(() => { slot.inFlight = undefined })
+    slot.inFlight = this.#run(slot, lease).finally(() => { slot.inFlight = undefined })
   }
 
-  async #run (slot: Slot): Promise<void> {
+  async #run (slot: Slot, lease: RunLease): Promise<void> {
     const { producer, log } = slot
     const controller = new AbortController()
     slot.controller = controller
@@ -168,7 +178,7 @@ export class Scheduler {
       now: this.#now,
       publish: async (topic: string, data: unknown): Promise<string> => {
         if (signal.aborted) throw new Error(`publish after the run of ${producer.name} was cut off`)
-        return this.#options.publish(topic, data)
+        return this.#options.publish(topic, data, lease)
       }
     }
     let outcome: RunOutcome = 'ok'

@@ -56,4 +56,8 @@ export interface ProducerState {
   readonly lastError: string | null
   readonly lastDurationMs: number | null
   readonly nextRunAt: string | null
+  /** The instance that runs it (this one, unless several share Redis); null when none is known. */
+  readonly runner: string | null
+  /** Whether it runs on this instance now. */
+  readonly runsHere: boolean
 }

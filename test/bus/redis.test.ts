@@ -121,4 +121,23 @@ if (missing !== undefined) {
       'Redis is back'
     ], 'each state change logged once')
   })
+
+  test('redis: one instance at a time holds a producer\'s lease, and an earlier holder\'s token is refused', async () => {
+    const prefix = randomUUID()
+    const [one, two] = [await bus(RULES, prefix), await bus(RULES, prefix)]
+    const first = one.coordinator({ instance: 'one', producers: ['clock'], ttlMs: 300 })
+    const lease = await waitUntil(() => first.leaseFor('clock'), 5000, 'the first lease')
+    const second = two.coordinator({ instance: 'two', producers: ['clock'], ttlMs: 300 })
+    await waitUntil(() => second.runnerOf('clock') === 'one', 5000, 'the second instance to see who runs it')
+    assert.equal(second.leaseFor('clock'), undefined, 'only one holder')
+    await one.publish('b', 'under the lease', lease)
+
+    await first.stop() // gives the lease up
+    const taken = await waitUntil(() => second.leaseFor('clock'), 5000, 'the second instance to take over')
+    assert.ok(taken.token > lease.token)
+    await assert.rejects(one.publish('b', 'too late', lease), { code: 'TICKER_ERR_FENCED' })
+    await two.publish('b', 'the new holder', taken)
+    await second.stop()
+    assert.deepEqual((await two.history('b', undefined, 10)).events.map((e) => e.data), ['under the lease', 'the new holder'])
+  })
 }

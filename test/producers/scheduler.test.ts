@@ -1,6 +1,7 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { pino } from 'pino'
+import { soloCoordinator } from '../../src/bus/lease.ts'
 import { Scheduler, type Producer, type RunReport } from '../../src/producers/index.ts'
 import { waitUntil } from '../helper.ts'
 
@@ -11,6 +12,7 @@ function startScheduler (t: TestContext, producers: Producer[], published: Array
   const scheduler = new Scheduler({
     producers,
     log,
+    coordinator: soloCoordinator('test'),
     publish: async (topic, data) => { published.push([topic, data]); return String(published.length) }
   })
   scheduler.onRun((report) => reports.push(report))

@@ -31,6 +31,8 @@ export const DataTooDeepError = createError<[number]>(
 // The bus
 export const BusUnavailableError = createError(
   'TICKER_ERR_BUS_UNAVAILABLE', 'The event store (Redis) is unavailable; retry shortly', 503)
+export const BusTimeoutError = createError(
+  'TICKER_ERR_BUS_TIMEOUT', 'The event store (Redis) did not answer in time: the event may or may not have been published', 504)
 
 export const FencedError = createError<[string]>(
   'TICKER_ERR_FENCED', 'Producer %s lost its lease to another instance; this instance no longer publishes for it', 409)

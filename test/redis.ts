@@ -42,6 +42,10 @@ export interface RedisServer {
   start (): Promise<void>
   /** Stops it for good and removes its directory. */
   dispose (): Promise<void>
+  /** Freezes it (SIGSTOP): connections stay open and get no answer, as behind a partition. */
+  freeze (): void
+  /** Lets a frozen server go on (SIGCONT), its data intact. */
+  thaw (): void
 }
 
 async function launch (port: number, dir: string): Promise<ChildProcess> {
@@ -66,6 +70,7 @@ export async function startRedis (t?: { after: (fn: () => Promise<void>) => void
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return
     const exited = once(child, 'exit')
+    child.kill('SIGCONT') // a frozen server handles nothing, SIGTERM included
     child.kill('SIGTERM')
     await exited
   }
@@ -86,6 +91,8 @@ export async function startRedis (t?: { after: (fn: () => Promise<void>) => void
     },
     async start () {
       child = await launch(port, dir)
-    }
+    },
+    freeze () { child.kill('SIGSTOP') },
+    thaw () { child.kill('SIGCONT') }
   }
 }

@@ -117,6 +117,8 @@ export class MemoryBus implements Bus {
 
   async ready (): Promise<void> {}
 
+  readonly state = 'up'
+
   async close (): Promise<void> {
     this.#listeners.clear()
   }

@@ -17,7 +17,7 @@
  *   Redis is back. Nothing waits in memory for it: the command connection keeps no offline queue.
  */
 import { Redis, ReplyError, type Result } from 'ioredis'
-import { BusUnavailableError, FencedError, TopicLimitError, TopicNameInvalidError, TopicUnknownError } from '../errors.ts'
+import { BusTimeoutError, BusUnavailableError, FencedError, TopicLimitError, TopicNameInvalidError, TopicUnknownError } from '../errors.ts'
 import { formatId, newEpoch, parseId } from './event-id.ts'
 import { encodePayload } from './payload.ts'
 import { RedisLeases } from './lease.ts'
@@ -65,6 +65,11 @@ const DELIVERY_WAIT_MS = 5000
 
 /** Longest wait between two attempts to reach Redis. */
 const MAX_RECONNECT_DELAY_MS = 2000
+/**
+ * Longest a command may wait for Redis's answer: a Redis that hangs (partitioned, stopped) fails
+ * publishing and reads with 503 after this, instead of piling requests up in memory.
+ */
+const COMMAND_TIMEOUT_MS = 2000
 
 const seqOf = (id: string): number => Number(id.slice(0, id.indexOf('-')))
 const NOT_REACHED = new BusUnavailableError()
@@ -123,7 +128,7 @@ export class RedisBus implements Bus {
     this.#keys = new Keys(options.keyPrefix)
     this.#now = options.now ?? Date.now
     const retryStrategy = (attempt: number): number => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS)
-    this.#redis = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy })
+    this.#redis = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, commandTimeout: COMMAND_TIMEOUT_MS })
     this.#redis.defineCommand('tickerPublish', { numberOfKeys: 7, lua: PUBLISH })
     this.#redis.defineCommand('tickerLeaseAcquire', { numberOfKeys: 2, lua: LEASE_ACQUIRE })
     this.#redis.defineCommand('tickerLeaseRenew', { numberOfKeys: 1, lua: LEASE_RENEW })
@@ -162,6 +167,7 @@ export class RedisBus implements Bus {
   }
 
   async publish (topic: string, data: unknown, lease?: RunLease): Promise<TickerEvent> {
+    if (this.#state !== 'up') throw NOT_REACHED
     const declared = this.#options.declared[topic]
     if (declared === undefined && !isValidTopicName(topic)) throw new TopicNameInvalidError(topic)
     const json = encodePayload(data)
@@ -181,7 +187,7 @@ export class RedisBus implements Bus {
       if (message.includes('TICKER_TOPIC_UNKNOWN')) throw new TopicUnknownError(topic)
       if (message.includes('TICKER_TOPIC_LIMIT')) throw new TopicLimitError(this.#options.maxTopics)
       if (message.includes('TICKER_FENCED')) throw new FencedError((lease as RunLease).producer)
-      throw unavailable(err)
+      throw this.#failed(err)
     }
     if (epoch !== this.#epoch) this.#adopt(epoch)
     this.#known.add(topic)
@@ -345,6 +351,18 @@ export class RedisBus implements Bus {
 
   get #log (): BusLog { return this.#options.log ?? silent }
 
+  /**
+   * A command's failure as the caller should see it: Redis's own answer as is; no answer, and the
+   * bus is down until #reach() gets through again. A lost connection means the command was not
+   * run (503); a Redis that hung past the command timeout may still run it when it wakes up (504,
+   * which says so: a publisher that retries may publish twice).
+   */
+  #failed (err: unknown): Error {
+    if (err instanceof ReplyError) return err as Error
+    this.#lost(err)
+    return /timed out/i.test((err as Error).message) ? new BusTimeoutError() : new BusUnavailableError()
+  }
+
   #dispatch ([id, fields]: Entry): void {
     this.#readFrom = id
     const epoch = field(fields, 'e')
@@ -416,18 +434,13 @@ export class RedisBus implements Bus {
   /** Runs a MULTI; a failed command fails the whole read. Redis out of reach: BusUnavailableError. */
   async #exec (tx: ReturnType<Redis['multi']>): Promise<unknown[]> {
     if (this.#state !== 'up') throw NOT_REACHED
-    const results = await tx.exec().catch((err: unknown) => { throw unavailable(err) })
+    const results = await tx.exec().catch((err: unknown) => { throw this.#failed(err) })
     if (results === null) throw new Error('the Redis transaction was aborted')
     return results.map(([err, value]) => {
       if (err !== null) throw err
       return value
     })
   }
-}
-
-/** A command's failure as the caller should see it: Redis's own answer as is, a lost connection as 503. */
-function unavailable (err: unknown): Error {
-  return err instanceof ReplyError ? err as Error : new BusUnavailableError()
 }
 
 /** The URL without its password. */

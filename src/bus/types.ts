@@ -106,5 +106,7 @@ export interface Bus {
   hasTopic (topic: string): boolean
   /** Resolves once the bus can serve (at once for the memory backend; when Redis is reached for redis). */
   ready (): Promise<void>
+  /** Whether the bus can serve now: `connecting` until it first could, `down` while it cannot. */
+  readonly state: 'connecting' | 'up' | 'down'
   close (): Promise<void>
 }

@@ -158,7 +158,21 @@ export function createMetrics ({ config, bus, hub, scheduler, log }: MetricsSour
   topicGauge('ticker_bus_buffer_capacity_events', 'Capacity of each topic\'s ring buffer',
     (t) => config.topics[t.name]?.capacity ?? config.bus.topicDefaults.capacity)
 
+  gauge({
+    name: 'ticker_bus_up',
+    help: 'Whether the bus can serve: 1, or 0 while its store (Redis) is out of reach',
+    collect: guarded<Gauge>('ticker_bus_up', (g) => { g.set(bus.state === 'up' ? 1 : 0) })
+  })
+
   // Producers
+  gauge({
+    name: 'ticker_producer_runs_here',
+    help: 'Whether each producer runs on this instance (1); with several instances on Redis, one runs each',
+    labelNames: ['producer'],
+    collect: guarded<Gauge>('ticker_producer_runs_here', (g) => {
+      for (const p of scheduler.state()) g.set({ producer: p.name }, p.runsHere ? 1 : 0)
+    })
+  })
   const runs = counter({ name: 'ticker_producer_runs_total', help: 'Producer runs, by outcome: ok, error, timeout', labelNames: ['producer', 'outcome'] })
   const runDuration = new Histogram({ name: 'ticker_producer_run_duration_seconds', help: 'How long producer runs take', labelNames: ['producer'], buckets: RUN_BUCKETS, registers })
   gauge({

@@ -1,0 +1,54 @@
+/**
+ * Redis out of reach while Ticker runs (frozen, as behind a partition, then back with its data):
+ * open streams stay open, publishing answers 503 with a clear error, /readyz and /metrics say so;
+ * when Redis is back the same streams go on, and a client that resumes gets no reset.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { Recorder, TOKEN, publish, startApp, waitUntil } from '../helper.ts'
+import { sample, scrape } from '../metrics/scrape.ts'
+import { redisMissing, startRedis } from '../redis.ts'
+
+const post = async (url: string, data: unknown): Promise<Response> => fetch(`${url}/topics/t/events`, {
+  method: 'POST',
+  headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+  body: JSON.stringify({ data })
+})
+
+test('Redis frozen, then back: streams stay open, publishing is 503 meanwhile, nothing lost and no reset after', { skip: redisMissing() }, async (t) => {
+  const redis = await startRedis(t)
+  const { url } = await startApp(t, { topics: { t: {} }, bus: { backend: 'redis', redis: { url: redis.url, keyPrefix: randomUUID() } } })
+  const client = new Recorder(t, `${url}/topics/t/stream`, ['t'])
+  await client.opened()
+  const first = await publish(url, 't', 'before')
+  await client.count(1)
+
+  redis.freeze()
+  t.after(() => redis.thaw())
+  // Sent to a Redis that does not answer: Redis may still run it when it wakes up, and says so.
+  const unknown = await post(url, 'sent while frozen')
+  assert.equal(unknown.status, 504)
+  assert.equal((await unknown.json() as { code: string }).code, 'TICKER_ERR_BUS_TIMEOUT')
+  // From then on the bus knows it is down: nothing is sent, the answer is at once and certain.
+  const refused = await post(url, 'refused while down')
+  assert.equal(refused.status, 503)
+  assert.deepEqual(await refused.json(), { code: 'TICKER_ERR_BUS_UNAVAILABLE', message: 'The event store (Redis) is unavailable; retry shortly' })
+  const ready = await fetch(`${url}/readyz`)
+  assert.equal(ready.status, 503)
+  assert.match(JSON.stringify(await ready.json()), /unavailable/)
+  const metrics = await fetch(`${url}/metrics`) // served from what the process holds
+  assert.equal(sample(await metrics.text(), 'ticker_bus_up'), 0)
+  assert.equal(client.errors, 0, 'the open stream stays open')
+
+  redis.thaw()
+  await waitUntil(async () => (await fetch(`${url}/readyz`)).status === 200, 10_000, 'ready again')
+  assert.equal(sample(await scrape(url), 'ticker_bus_up'), 1)
+  const after = await publish(url, 't', 'after')
+  assert.deepEqual((await client.count(3)).map((e) => e.data), ['"before"', '"sent while frozen"', '"after"'],
+    'the event Redis ran when it woke up, never the refused one')
+  assert.equal(client.opens, 1, 'the same connection')
+  const resumed = new Recorder(t, `${url}/topics/t/stream?lastEventId=${first}`, ['t'])
+  assert.deepEqual((await resumed.count(2)).map((e) => [e.type, e.data]), [['t', '"sent while frozen"'], ['t', '"after"']], 'history was kept: no reset')
+  assert.equal(resumed.events[1]?.id, after)
+})

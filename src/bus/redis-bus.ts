@@ -105,6 +105,7 @@ export class RedisBus implements Bus {
   readonly #reader: Redis
   readonly #now: () => number
   readonly #listeners = new Set<BusListener>()
+  readonly #gapListeners = new Set<() => void>()
   /** Topics this instance knows to exist: declared, created by publishing (here or elsewhere). */
   readonly #known = new Set<string>()
   readonly #recent = new Map<number, TickerEvent>()
@@ -203,9 +204,13 @@ export class RedisBus implements Bus {
     return event
   }
 
-  subscribe (listener: BusListener): () => void {
+  subscribe (listener: BusListener, onGap?: () => void): () => void {
     this.#listeners.add(listener)
-    return () => { this.#listeners.delete(listener) }
+    if (onGap !== undefined) this.#gapListeners.add(onGap)
+    return () => {
+      this.#listeners.delete(listener)
+      if (onGap !== undefined) this.#gapListeners.delete(onGap)
+    }
   }
 
   async replay (topics: readonly string[], lastId: string | undefined): Promise<ReplayPlan> {
@@ -287,6 +292,7 @@ export class RedisBus implements Bus {
     this.#closed = true
     this.#settleClosing()
     this.#listeners.clear()
+    this.#gapListeners.clear()
     this.#reader.disconnect()
     this.#redis.disconnect()
     await this.#reading
@@ -368,6 +374,7 @@ export class RedisBus implements Bus {
     const epoch = field(fields, 'e')
     if (epoch !== this.#epoch) this.#adopt(epoch)
     const seq = seqOf(id)
+    if (this.#deliveredSeq > 0 && seq > this.#deliveredSeq + 1) this.#gap(this.#deliveredSeq, seq)
     this.#deliveredSeq = seq
     const own = this.#own.get(seq)
     this.#own.delete(seq)
@@ -380,6 +387,13 @@ export class RedisBus implements Bus {
       }
     }
     own?.delivered()
+  }
+
+  /** Events after `from` and before `to` were trimmed from the shared stream before this reader got them. */
+  #gap (from: number, to: number): void {
+    this.#log.error({ missed: to - from - 1, after: from },
+      'this instance read the stream of every event too late to get all of it; its streams are ended so that their clients resume from history')
+    for (const listener of this.#gapListeners) listener()
   }
 
   /** The stream of every event started again (Redis lost its data): a new epoch, read from its start. */

@@ -90,9 +90,11 @@ export interface Bus {
   publish (topic: string, data: unknown, lease?: RunLease): Promise<TickerEvent>
   /**
    * Live events of every topic, in bus order, from now on. Listeners are called in the order
-   * they subscribed. Returns the unsubscribe function.
+   * they subscribed. `onGap` is called when this instance missed live events (with Redis: its
+   * reader fell further behind than the shared stream keeps): whoever relayed them must make its
+   * clients resume from history. Returns the unsubscribe function.
    */
-  subscribe (listener: BusListener): () => void
+  subscribe (listener: BusListener, onGap?: () => void): () => void
   /** What a client resuming after `lastId` (undefined: a fresh client) gets on `topics`. */
   replay (topics: readonly string[], lastId: string | undefined): Promise<ReplayPlan>
   latest (topic: string): Promise<TickerEvent | undefined>

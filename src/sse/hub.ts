@@ -118,7 +118,9 @@ export class SseHub {
     this.#admission = new Admission(options)
     this.#flusher = new Flusher(options.flushIntervalMs, HEARTBEAT)
     this.#context = { stats: this.#stats, maxQueuedBytes: options.maxQueuedBytes, onSlow: (session) => this.#slow(session) }
-    this.#unsubscribe = options.bus.subscribe((event) => fanOut(event, this.#groups, this.#flusher, this.#frame))
+    // A gap (live events this instance missed): every stream ends, and its client resumes from history.
+    this.#unsubscribe = options.bus.subscribe((event) => fanOut(event, this.#groups, this.#flusher, this.#frame),
+      () => { for (const session of this.#sessions) this.#drop(session, 'error') })
     // Ticks at half the interval: a group written to since the last tick is skipped, so no stream
     // waits longer than the interval for bytes, and an idle one gets a comment every other tick.
     this.#heartbeat = setInterval(() => this.#tick(), options.heartbeatMs / 2).unref()

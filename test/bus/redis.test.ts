@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto'
 import { RedisBus } from '../../src/bus/redis-bus.ts'
 import type { TopicRules } from '../../src/bus/topics.ts'
 import type { TickerEvent } from '../../src/bus/index.ts'
-import { waitUntil } from '../helper.ts'
+import { CuttableProxy, waitUntil } from '../helper.ts'
 import { redisMissing, startRedis, type RedisServer } from '../redis.ts'
 import { busContract } from './contract.ts'
 
@@ -139,5 +139,27 @@ if (missing !== undefined) {
     await two.publish('b', 'the new holder', taken)
     await second.stop()
     assert.deepEqual((await two.history('b', undefined, 10)).events.map((e) => e.data), ['under the lease', 'the new holder'])
+  })
+
+  test('redis: an instance that reads the shared stream too late to get all of it says so, never skips silently', async (t) => {
+    const prefix = randomUUID()
+    const proxy = await CuttableProxy.start(t, (redis as RedisServer).port)
+    const late = await RedisBus.connect({ ...RULES, url: proxy.url.replace('http:', 'redis:'), keyPrefix: prefix })
+    buses.push(late)
+    const publisher = await bus(RULES, prefix)
+    const seen: number[] = []
+    let gaps = 0
+    late.subscribe((e) => seen.push(e.seq), () => { gaps++ })
+    await publisher.publish('b', 'seen')
+    await waitUntil(() => seen.length === 1, 5000, 'the first event')
+
+    proxy.block() // the late instance cannot read for a while
+    const small = await RedisBus.connect({ ...RULES, url: (redis as RedisServer).url, keyPrefix: prefix, feedCapacity: 5 })
+    buses.push(small)
+    for (let i = 0; i < 300; i++) await small.publish('b', i) // the shared stream keeps about 100 of them
+    proxy.unblock()
+    await waitUntil(() => gaps > 0, 15_000, 'the gap to be noticed')
+    assert.equal(gaps, 1)
+    assert.ok(seen.length < 301, 'it did miss events')
   })
 }

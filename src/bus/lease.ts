@@ -14,10 +14,14 @@ import type { Redis } from 'ioredis'
 import type { BusLog, RunCoordinator, RunLease } from './types.ts'
 
 export function soloCoordinator (instance: string): RunCoordinator {
+  const states = new Map<string, unknown>()
   return {
     instance,
     leaseFor: (producer) => ({ producer, token: 0 }),
     runnerOf: () => instance,
+    loadState: async (producer) => states.get(producer),
+    saveState: async ({ producer }, state) => { states.set(producer, state); return true },
+    onLease: () => {}, // it holds every lease from the start
     stop: async () => {}
   }
 }
@@ -25,6 +29,7 @@ export function soloCoordinator (instance: string): RunCoordinator {
 export interface LeaseKeys {
   lease (producer: string): string
   fence (producer: string): string
+  readonly state: string
 }
 
 interface Held {
@@ -49,6 +54,7 @@ export class RedisLeases implements RunCoordinator {
   readonly #now: () => number
   readonly #held = new Map<string, Held>()
   readonly #runners = new Map<string, string>()
+  readonly #leaseListeners: Array<(producer: string) => void> = []
   readonly #timer: NodeJS.Timeout
   #tick: Promise<void> = Promise.resolve()
   #stopped = false
@@ -68,6 +74,20 @@ export class RedisLeases implements RunCoordinator {
 
   runnerOf (producer: string): string | undefined {
     return this.#runners.get(producer)
+  }
+
+  onLease (listener: (producer: string) => void): void {
+    this.#leaseListeners.push(listener)
+  }
+
+  async loadState (producer: string): Promise<unknown> {
+    const json = await this.#options.redis.hget(this.#options.keys.state, producer)
+    return json === null ? undefined : JSON.parse(json) as unknown
+  }
+
+  async saveState (lease: RunLease, state: unknown): Promise<boolean> {
+    const { redis, keys } = this.#options
+    return await redis.tickerStateSave(keys.state, keys.fence(lease.producer), lease.producer, JSON.stringify(state), lease.token) === 1
   }
 
   async stop (): Promise<void> {
@@ -101,6 +121,7 @@ export class RedisLeases implements RunCoordinator {
         if (token === 0 || this.#stopped) return
         this.#held.set(producer, { token, validUntil: asked + ttlMs })
         log.info({ producer, token }, 'took the lease of a producer: it runs on this instance')
+        for (const listener of this.#leaseListeners) listener(producer)
       } catch {
         // Redis out of reach: the lease runs out on its own (leaseFor says so); the bus logged the loss.
       }

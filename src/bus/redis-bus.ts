@@ -21,7 +21,7 @@ import { BusTimeoutError, BusUnavailableError, FencedError, TopicLimitError, Top
 import { formatId, newEpoch, parseId } from './event-id.ts'
 import { encodePayload } from './payload.ts'
 import { RedisLeases } from './lease.ts'
-import { LEASE_ACQUIRE, LEASE_RELEASE, LEASE_RENEW, PUBLISH } from './redis-scripts.ts'
+import { LEASE_ACQUIRE, LEASE_RELEASE, LEASE_RENEW, PUBLISH, STATE_SAVE } from './redis-scripts.ts'
 import { planReplay, resumePoint, type ReplaySource } from './replay.ts'
 import { isValidTopicName, type RingBounds, type TopicRules } from './topics.ts'
 import type { Bus, BusListener, BusLog, HistoryPage, ReplayPlan, RunCoordinator, RunLease, TickerEvent, TopicInfo } from './types.ts'
@@ -32,6 +32,7 @@ declare module 'ioredis' {
     tickerLeaseAcquire (lease: string, fence: string, instance: string, ttlMs: number): Result<[number, string], Context>
     tickerLeaseRenew (lease: string, instance: string, token: number, ttlMs: number): Result<number, Context>
     tickerLeaseRelease (lease: string, instance: string, token: number): Result<number, Context>
+    tickerStateSave (state: string, fence: string, producer: string, json: string, token: number): Result<number, Context>
   }
 }
 
@@ -82,6 +83,7 @@ class Keys {
   readonly events: string
   readonly evicted: string
   readonly topics: string
+  readonly state: string
   readonly #prefix: string
 
   constructor (prefix: string) {
@@ -91,6 +93,7 @@ class Keys {
     this.events = `${this.#prefix}:events`
     this.evicted = `${this.#prefix}:evicted`
     this.topics = `${this.#prefix}:topics`
+    this.state = `${this.#prefix}:state`
   }
 
   topic (name: string): string { return `${this.#prefix}:t:${name}` }
@@ -134,6 +137,7 @@ export class RedisBus implements Bus {
     this.#redis.defineCommand('tickerLeaseAcquire', { numberOfKeys: 2, lua: LEASE_ACQUIRE })
     this.#redis.defineCommand('tickerLeaseRenew', { numberOfKeys: 1, lua: LEASE_RENEW })
     this.#redis.defineCommand('tickerLeaseRelease', { numberOfKeys: 1, lua: LEASE_RELEASE })
+    this.#redis.defineCommand('tickerStateSave', { numberOfKeys: 2, lua: STATE_SAVE })
     this.#reader = new Redis(options.url, { enableOfflineQueue: true, maxRetriesPerRequest: null, retryStrategy })
     for (const client of [this.#redis, this.#reader]) client.on('error', () => {}) // state changes are logged below
     this.#redis.on('close', () => this.#lost())

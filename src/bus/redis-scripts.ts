@@ -15,6 +15,7 @@
  *                                     them (declared ones are not in it)
  *     {prefix}:lease:<p>     string   who runs producer p now, with its fencing token (see below)
  *     {prefix}:fence:<p>     counter  the latest fencing token granted for producer p
+ *     {prefix}:state         hash     producer → its state as JSON (a feed's seen items, ETag, backoff)
  */
 
 /**
@@ -101,4 +102,14 @@ return 0
 export const LEASE_RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] .. ' ' .. ARGV[2] then return redis.call('DEL', KEYS[1]) end
 return 0
+`
+
+/**
+ * KEYS: state hash, fence. ARGV: producer, JSON, lease token. Saves a producer's state unless a
+ * later holder took the producer over (then returns 0).
+ */
+export const STATE_SAVE = `
+if redis.call('GET', KEYS[2]) ~= ARGV[3] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
 `

@@ -68,6 +68,14 @@ export interface RunCoordinator {
   leaseFor (producer: string): RunLease | undefined
   /** The instance that runs `producer`, as last seen; undefined when none is known. */
   runnerOf (producer: string): string | undefined
+  /**
+   * A producer's own state, kept where every instance that may run it finds it (JSON). save()
+   * is refused (false) once `lease` is no longer the producer's latest.
+   */
+  loadState (producer: string): Promise<unknown>
+  saveState (lease: RunLease, state: unknown): Promise<boolean>
+  /** Calls `listener` when this instance takes a producer's lease (it may run it now). */
+  onLease (listener: (producer: string) => void): void
   /** Gives up every lease (so another instance takes over at once) and stops. */
   stop (): Promise<void>
 }

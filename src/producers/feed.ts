@@ -61,8 +61,14 @@ export function backoffMs (failures: number, baseMs: number, maxMs: number, rand
 class SeenSet {
   readonly #keys = new Set<string>()
   readonly #limit: number
-  constructor (limit: number) { this.#limit = limit }
+  constructor (limit: number, keys: readonly string[] = []) {
+    this.#limit = limit
+    for (const key of keys) this.add(key)
+  }
+
   has (key: string): boolean { return this.#keys.has(key) }
+  /** Oldest first. */
+  keys (): string[] { return [...this.#keys] }
   add (key: string): void {
     this.#keys.delete(key)
     this.#keys.add(key)
@@ -76,9 +82,25 @@ class SeenSet {
 const byDateAscending = (a: FeedItem, b: FeedItem): number =>
   (a.published ?? '').localeCompare(b.published ?? '')
 
+/** What a feed remembers between polls, as stored for the next run (on whichever instance). */
+interface StoredFeedState {
+  readonly url: string
+  readonly seen: string[]
+  readonly firstPoll: boolean
+  readonly etag?: string
+  readonly lastModified?: string
+  readonly failures: number
+  readonly nextAttemptAt: number
+  readonly lastSuccessAt?: number
+}
+
+const isStoredFeedState = (value: unknown): value is StoredFeedState =>
+  typeof value === 'object' && value !== null && Array.isArray((value as StoredFeedState).seen) &&
+  typeof (value as StoredFeedState).failures === 'number' && typeof (value as StoredFeedState).nextAttemptAt === 'number'
+
 export function createFeedProducer (options: FeedOptions): Producer {
   const random = options.random ?? Math.random
-  const seen = new SeenSet(options.seenLimit)
+  let seen = new SeenSet(options.seenLimit)
   let firstPoll = true
   let etag: string | undefined
   let lastModified: string | undefined
@@ -136,21 +158,47 @@ export function createFeedProducer (options: FeedOptions): Producer {
     await publishStatus(ctx, lastSuccessAt, { state: 'ok', reason: null, httpStatus: result.status, itemsPublished: published })
   }
 
+  /** Takes over what the last run (here or on another instance) stored, if it polled this URL. */
+  function restore (stored: unknown): void {
+    if (!isStoredFeedState(stored) || stored.url !== options.url) return
+    seen = new SeenSet(options.seenLimit, stored.seen)
+    firstPoll = stored.firstPoll
+    etag = stored.etag
+    lastModified = stored.lastModified
+    failures = stored.failures
+    nextAttemptAt = stored.nextAttemptAt
+    lastSuccessAt = stored.lastSuccessAt
+  }
+
+  const snapshot = (): StoredFeedState => ({
+    url: options.url,
+    seen: seen.keys(),
+    firstPoll,
+    ...(etag === undefined ? {} : { etag }),
+    ...(lastModified === undefined ? {} : { lastModified }),
+    failures,
+    nextAttemptAt,
+    ...(lastSuccessAt === undefined ? {} : { lastSuccessAt })
+  })
+
   return {
     name: `feed:${options.name}`,
     schedule: options.schedule,
     timeoutMs: options.timeoutMs + 1000, // the fetch times itself out first, with a clearer message
     topics: [options.topic, options.statusTopic],
     async run (ctx) {
+      restore(await ctx.state.load())
       if (ctx.now() < nextAttemptAt) return // backing off after failures
       try {
         await poll(ctx)
+        await ctx.state.save(snapshot())
       } catch (err) {
         if (ctx.signal.aborted) throw err // cut off or stopping: nothing to report
         failures++
         const failedAt = ctx.now()
         const retryAfterMs = err instanceof FeedFetchError ? err.retryAfterMs : undefined
         nextAttemptAt = failedAt + Math.max(backoffMs(failures, options.backoffBaseMs, options.backoffMaxMs, random), retryAfterMs ?? 0)
+        await ctx.state.save(snapshot())
         await publishStatus(ctx, failedAt, {
           state: 'error',
           reason: (err as Error).message,

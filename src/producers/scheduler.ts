@@ -101,10 +101,17 @@ export class Scheduler {
     return () => { this.#runListeners.delete(listener) }
   }
 
-  /** Starts every task and runs each producer once right away, so nothing waits for its first tick. */
+  /**
+   * Starts every task and runs each producer once right away, so nothing waits for its first
+   * tick; a producer whose lease this instance takes later (another instance ran it) runs once then.
+   */
   start (): void {
     if (this.#started) return
     this.#started = true
+    this.#options.coordinator.onLease((name) => {
+      const slot = this.#slots.find((s) => s.producer.name === name)
+      if (slot !== undefined) this.#tick(slot)
+    })
     for (const slot of this.#slots) {
       slot.task.start()?.catch((err: unknown) => slot.log.error({ err }, 'could not start the schedule'))
       this.#tick(slot)
@@ -179,6 +186,12 @@ export class Scheduler {
       publish: async (topic: string, data: unknown): Promise<string> => {
         if (signal.aborted) throw new Error(`publish after the run of ${producer.name} was cut off`)
         return this.#options.publish(topic, data, lease)
+      },
+      state: {
+        load: async () => this.#options.coordinator.loadState(producer.name),
+        save: async (state: unknown) => {
+          if (!await this.#options.coordinator.saveState(lease, state)) log.info('another instance runs this producer now; its state was not saved here')
+        }
       }
     }
     let outcome: RunOutcome = 'ok'

@@ -14,6 +14,14 @@ export interface ProducerContext {
   readonly signal: AbortSignal
   /** The time, ms since the Unix epoch. */
   now (): number
+  /**
+   * The producer's own state, kept where any instance that may run the producer next finds it
+   * (in Redis when several instances share it). JSON only.
+   */
+  readonly state: {
+    load (): Promise<unknown>
+    save (state: unknown): Promise<void>
+  }
 }
 
 export interface Producer {

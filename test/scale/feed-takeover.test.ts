@@ -1,0 +1,53 @@
+/**
+ * A feed taken over by another instance picks up where the last runner left: no item published
+ * again, and the next poll is conditional (ETag), so a failover does not hammer the feed.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
+import { createServer, type IncomingMessage } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { randomUUID } from 'node:crypto'
+import { startApp, waitUntil } from '../helper.ts'
+import { redisMissing, startRedis } from '../redis.ts'
+
+const RSS = readFileSync(new URL('../fixtures/feeds/rss.xml', import.meta.url), 'utf8')
+
+test('a feed taken over by another instance publishes nothing again and polls conditionally', { skip: redisMissing() }, async (t) => {
+  const requests: Array<IncomingMessage['headers']> = []
+  const feed = createServer((req, res) => {
+    requests.push(req.headers)
+    if (req.headers['if-none-match'] === '"v1"') {
+      res.writeHead(304)
+      res.end()
+      return
+    }
+    res.writeHead(200, { 'content-type': 'application/rss+xml', etag: '"v1"' })
+    res.end(RSS)
+  })
+  feed.listen(0, '127.0.0.1')
+  await once(feed, 'listening')
+  t.after(() => { feed.closeAllConnections(); feed.close() })
+  const redis = await startRedis(t)
+  const config = {
+    topics: { news: { capacity: 100 }, 'news.status': { capacity: 100 } },
+    bus: { backend: 'redis', redis: { url: redis.url, keyPrefix: randomUUID(), leaseTtlMs: 600 } },
+    producers: { feeds: [{ name: 'n', url: `http://127.0.0.1:${(feed.address() as AddressInfo).port}/rss`, topic: 'news', schedule: '0 0 1 1 *' }] }
+  }
+  const first = await startApp(t, config)
+  const runs = (app: typeof first): number => app.app.ticker.scheduler.state()[0]?.runs ?? 0
+  await waitUntil(() => runs(first) === 1 && requests.length === 1, 10_000, 'the first poll')
+  const items = async (): Promise<unknown[]> =>
+    ((await (await fetch(`${first.url}/topics/news/events?limit=100`)).json()) as { events: unknown[] }).events
+  const published = (await items()).length
+  assert.ok(published > 0)
+
+  const second = await startApp(t, config)
+  await first.app.close() // gives the lease up
+  await waitUntil(() => second.app.ticker.scheduler.state()[0]?.runsHere === true, 5000, 'the second instance to take the feed')
+  await second.app.ticker.scheduler.runNow('feed:n')
+  assert.equal(requests.at(-1)?.['if-none-match'], '"v1"', 'the poll after the takeover is conditional')
+  const after = ((await (await fetch(`${second.url}/topics/news/events?limit=100`)).json()) as { events: unknown[] }).events
+  assert.equal(after.length, published, 'no item published again')
+})

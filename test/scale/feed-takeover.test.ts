@@ -36,8 +36,12 @@ test('a feed taken over by another instance publishes nothing again and polls co
     producers: { feeds: [{ name: 'n', url: `http://127.0.0.1:${(feed.address() as AddressInfo).port}/rss`, topic: 'news', schedule: '0 0 1 1 *' }] }
   }
   const first = await startApp(t, config)
-  const runs = (app: typeof first): number => app.app.ticker.scheduler.state()[0]?.runs ?? 0
-  await waitUntil(() => runs(first) === 1 && requests.length === 1, 10_000, 'the first poll')
+  const polled = (app: typeof first): boolean => {
+    const state = app.app.ticker.scheduler.state()[0]
+    return state?.runs === 1 && !state.running && state.lastSuccessAt !== null
+  }
+  await waitUntil(() => polled(first), 10_000, 'the first poll to be done')
+  assert.equal(requests.length, 1)
   const items = async (): Promise<unknown[]> =>
     ((await (await fetch(`${first.url}/topics/news/events?limit=100`)).json()) as { events: unknown[] }).events
   const published = (await items()).length

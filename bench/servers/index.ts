@@ -6,12 +6,15 @@ import { Agent, request } from 'node:http'
 import { startProcess, type Started } from '../lib/processes.ts'
 import { argsOf, startTicker } from '../lib/ticker-process.ts'
 import type { WriterMode } from '../../src/sse/writers/index.ts'
+import { startRedis } from '../../test/redis.ts'
 import { nchanAvailable, startNchan } from './nchan.ts'
 
 export interface BenchServer {
   readonly name: string
   readonly url: string
   readonly pid: number
+  /** The Redis it runs on, if any (its CPU is part of the cost). */
+  readonly redisPid?: number
   /** Path of a stream that receives every published event. */
   readonly streamPath: string
   publish (data: unknown): Promise<void>
@@ -62,8 +65,10 @@ export interface ServerOptions {
  * Ticker as benchmarked: one topic, limits raised for thousands of streams from one address.
  * `checkout`: another working tree of this repository (see BENCH_BASELINE_DIR).
  */
-async function ticker (name: string, options: ServerOptions, checkout?: string, nodeArgs?: string[], writer?: WriterMode): Promise<BenchServer> {
+async function ticker (name: string, options: ServerOptions, checkout?: string, nodeArgs?: string[], writer?: WriterMode,
+  bus?: Record<string, unknown>): Promise<BenchServer> {
   const started = await startTicker({
+    ...(bus === undefined ? {} : { bus }),
     topics: { bench: { capacity: options.capacity ?? 1000 } },
     log: { level: 'warn', format: 'json', requests: false },
     sse: {
@@ -92,6 +97,13 @@ const baselineNodeArgs = process.env.BENCH_BASELINE_NODE_ARGS
 
 export const SERVERS: Record<string, (options?: ServerOptions) => Promise<BenchServer>> = {
   ticker: async (options = {}) => ticker('ticker', options),
+  // On a Redis of its own (Debian's redis-server, started for the run and stopped by its PID).
+  async 'ticker-redis' (options = {}) {
+    const redis = await startRedis()
+    const server = await ticker('ticker-redis', options, undefined, undefined, undefined,
+      { backend: 'redis', redis: { url: redis.url, keyPrefix: 'bench' } })
+    return { ...server, redisPid: redis.pid, stop: async () => { await server.stop(); await redis.dispose() } }
+  },
   // The plain stream writer (public Node API only), the fallback where the tuned one fails its proof.
   'ticker-plain': async (options = {}) => ticker('ticker-plain', options, undefined, undefined, 'plain'),
   async 'ticker-baseline' (options = {}) {
@@ -110,7 +122,7 @@ export const SERVERS: Record<string, (options?: ServerOptions) => Promise<BenchS
 }
 
 /** Servers measured only when BENCH_SERVERS names them. */
-const REFERENCES = new Set(['node-floor', 'ticker-baseline', 'ticker-plain'])
+const REFERENCES = new Set(['node-floor', 'ticker-baseline', 'ticker-plain', 'ticker-redis'])
 
 /**
  * What a bench compares unless BENCH_SERVERS says otherwise: Ticker first, then its peers, nchan

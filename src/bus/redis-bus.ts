@@ -132,7 +132,7 @@ export class RedisBus implements Bus {
     this.#keys = new Keys(options.keyPrefix)
     this.#now = options.now ?? Date.now
     const retryStrategy = (attempt: number): number => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS)
-    this.#redis = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, commandTimeout: COMMAND_TIMEOUT_MS })
+    this.#redis = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, commandTimeout: COMMAND_TIMEOUT_MS, enableAutoPipelining: true })
     this.#redis.defineCommand('tickerPublish', { numberOfKeys: 7, lua: PUBLISH })
     this.#redis.defineCommand('tickerLeaseAcquire', { numberOfKeys: 2, lua: LEASE_ACQUIRE })
     this.#redis.defineCommand('tickerLeaseRenew', { numberOfKeys: 1, lua: LEASE_RENEW })

@@ -16,7 +16,7 @@ const PAD = 'x'.repeat(160) // with n and t, about 200 bytes of JSON
 const now = (): number => performance.timeOrigin + performance.now()
 
 /** Publishes at `rate`/s for `ms`, paced on absolute times; resolves when every publish has answered. */
-async function publishFor (publish: (data: unknown) => Promise<void>, rate: number, ms: number, next: () => number): Promise<number> {
+export async function publishFor (publish: (data: unknown) => Promise<void>, rate: number, ms: number, next: () => number): Promise<number> {
   const interval = 1000 / rate
   const start = performance.now()
   const inFlight: Array<Promise<void>> = []
@@ -31,7 +31,7 @@ async function publishFor (publish: (data: unknown) => Promise<void>, rate: numb
 }
 
 /** Waits until the clients stop receiving (every event delivered, or the server gave up). */
-async function drained (client: LoadClient, lastPublished: number, expected: number): Promise<LoadFigures> {
+export async function drained (client: LoadClient, lastPublished: number, expected: number): Promise<LoadFigures> {
   let previous = -1
   for (let waited = 0; waited < 10_000; waited += 250) {
     const figures = await client.figures(lastPublished)

@@ -1,0 +1,46 @@
+/**
+ * Private topics, limits, metrics and the dashboard behave on the Redis backend as on memory;
+ * and an instance that starts after events were published paints its dashboard from Redis's
+ * history.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { Recorder, SUB_TOKEN, publish, startApp } from '../helper.ts'
+import { sample, scrape } from '../metrics/scrape.ts'
+import { redisMissing, startRedis } from '../redis.ts'
+
+test('on Redis: private topics stay private, limits hold, metrics count, and a new instance paints from history', { skip: redisMissing() }, async (t) => {
+  const redis = await startRedis(t)
+  const config = {
+    auth: { subscribeToken: SUB_TOKEN },
+    topics: { pub: { title: 'Public' }, vault: { private: true } },
+    sse: { maxConnectionsPerIp: 2 },
+    dashboards: { main: { title: 'Board', tiles: [{ topic: 'pub', kind: 'generic' }] } },
+    bus: { backend: 'redis', redis: { url: redis.url, keyPrefix: randomUUID() } }
+  }
+  const first = await startApp(t, config)
+  await publish(first.url, 'vault', 'classified')
+  await publish(first.url, 'pub', { headline: 'painted from history' })
+
+  // Private: not listed, not streamed, not in history, not named in /metrics without the tokens.
+  const listed = await (await fetch(`${first.url}/topics`)).json() as { topics: Array<{ name: string }> }
+  assert.ok(!listed.topics.some((topic) => topic.name === 'vault'))
+  assert.equal((await fetch(`${first.url}/topics/vault/events`)).status, 401)
+  assert.equal((await fetch(`${first.url}/topics/vault/stream`)).status, 401)
+  const metrics = await scrape(first.url)
+  assert.doesNotMatch(metrics, /vault/)
+  assert.equal(sample(metrics, 'ticker_bus_events_published_total', { topic: '(private)' }), 1)
+  const withToken = await (await fetch(`${first.url}/topics/vault/events`, { headers: { authorization: `Bearer ${SUB_TOKEN}` } })).json() as { events: Array<{ data: unknown }> }
+  assert.deepEqual(withToken.events.map((e) => e.data), ['classified'])
+
+  // Limits: the per-client limit of streams.
+  const streams = [new Recorder(t, `${first.url}/stream?topics=pub`, ['pub']), new Recorder(t, `${first.url}/stream?topics=pub`, ['pub'])]
+  await Promise.all(streams.map(async (s) => s.opened()))
+  assert.equal((await fetch(`${first.url}/stream?topics=pub`)).status, 429)
+
+  // A second instance, started later, paints the dashboard from Redis's history.
+  const second = await startApp(t, config)
+  const page = await (await fetch(`${second.url}/`)).text()
+  assert.match(page, /painted from history/)
+})

@@ -41,17 +41,18 @@ test('a config file merges over the defaults; lists replace', () => {
 test('environment variables override the file', () => {
   const config = loadConfig({
     argv: ['--config', CUSTOM],
-    env: { PORT: '8080', HOST: '0.0.0.0', TICKER_PUBLISH_TOKEN: 'p', TICKER_SUBSCRIBE_TOKEN: 's', TICKER_LOG_LEVEL: 'warn', TICKER_CORS_ORIGINS: 'https://x.example, *', TICKER_TRUST_PROXY: 'true' }
+    env: { PORT: '8080', HOST: '0.0.0.0', TICKER_PUBLISH_TOKEN: 'p', TICKER_SUBSCRIBE_TOKEN: 's', TICKER_LOG_LEVEL: 'warn', TICKER_CORS_ORIGINS: 'https://x.example, *', TICKER_TRUST_PROXY: 'true', TICKER_REDIS_URL: 'redis://r.internal:6380/2' }
   })
   assert.deepEqual(
-    [config.server.port, config.server.host, config.auth.publishToken, config.auth.subscribeToken, config.log.level, config.cors.origins, config.server.trustProxy],
-    [8080, '0.0.0.0', 'p', 's', 'warn', ['https://x.example', '*'], true])
+    [config.server.port, config.server.host, config.auth.publishToken, config.auth.subscribeToken, config.log.level, config.cors.origins, config.server.trustProxy, config.bus.redis.url],
+    [8080, '0.0.0.0', 'p', 's', 'warn', ['https://x.example', '*'], true, 'redis://r.internal:6380/2'])
 })
 
 test('bad environment values are named like any other bad field', () => {
-  assert.deepEqual(problemsOf(() => loadConfig({ argv: [], env: { PORT: '99999', TICKER_TRUST_PROXY: 'maybe' } })), [
+  assert.deepEqual(problemsOf(() => loadConfig({ argv: [], env: { PORT: '99999', TICKER_TRUST_PROXY: 'maybe', TICKER_REDIS_URL: 'http://nope' } })), [
     'server.port: expected integer to be less or equal to 65535, got 99999',
-    'server.trustProxy: expected boolean, got "maybe"'
+    'server.trustProxy: expected boolean, got "maybe"',
+    'bus.redis.url: expected a string matching ^rediss?://, got "http://nope"'
   ])
 })
 

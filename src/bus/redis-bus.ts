@@ -220,13 +220,14 @@ export class RedisBus implements Bus {
   async replay (topics: readonly string[], lastId: string | undefined): Promise<ReplayPlan> {
     const parsed = lastId === undefined ? undefined : parseId(lastId)
     const after = parsed !== undefined && parsed.epoch === this.#epoch ? parsed.seq : undefined
-    const tx = this.#redis.multi().get(this.#keys.seq)
+    const tx = this.#redis.multi().get(this.#keys.epoch).get(this.#keys.seq)
     for (const topic of topics) {
       const key = this.#keys.topic(topic)
       tx.xrevrange(key, '+', '-', 'COUNT', '1')
       if (after !== undefined) tx.xrange(key, `(${after}-0`, '+').hget(this.#keys.evicted, topic)
     }
     const results = await this.#exec(tx)
+    this.#current(results.shift())
     const headSeq = Number(results.shift() ?? 0)
     const now = this.#now()
     const sources = new Map<string, ReplaySource>()
@@ -247,9 +248,10 @@ export class RedisBus implements Bus {
   async history (topic: string, afterId: string | undefined, limit: number): Promise<HistoryPage> {
     const parsed = afterId === undefined ? undefined : parseId(afterId)
     const key = this.#keys.topic(topic)
-    const tx = this.#redis.multi().get(this.#keys.seq).hget(this.#keys.evicted, topic).xrevrange(key, '+', '-', 'COUNT', limit)
+    const tx = this.#redis.multi().get(this.#keys.epoch).get(this.#keys.seq).hget(this.#keys.evicted, topic).xrevrange(key, '+', '-', 'COUNT', limit)
     if (parsed !== undefined) tx.xrange(key, `(${parsed.seq}-0`, '+', 'COUNT', limit + 1)
-    const [head, evicted, tail, forward] = await this.#exec(tx) as [string | null, string | null, Entry[], Entry[] | undefined]
+    const [epoch, head, evicted, tail, forward] = await this.#exec(tx) as [string | null, string | null, string | null, Entry[], Entry[] | undefined]
+    this.#current(epoch)
     const now = this.#now()
     const newest = this.#young(topic, [...tail].reverse(), now)
     if (afterId === undefined) return { events: newest, reset: false, hasMore: false }
@@ -262,7 +264,8 @@ export class RedisBus implements Bus {
   }
 
   async cursor (): Promise<string> {
-    const [seq] = await this.#exec(this.#redis.multi().get(this.#keys.seq))
+    const [epoch, seq] = await this.#exec(this.#redis.multi().get(this.#keys.epoch).get(this.#keys.seq))
+    this.#current(epoch)
     return formatId(this.#epoch, Number(seq ?? 0))
   }
 
@@ -319,7 +322,9 @@ export class RedisBus implements Bus {
           await this.#checkEpoch()
           continue
         }
-        for (const [, entries] of batch) for (const entry of entries) this.#dispatch(entry)
+        for (const [, entries] of batch) {
+          for (const entry of entries) if (!this.#dispatch(entry)) break // a new epoch: read it from its start
+        }
       } catch (err) {
         if (this.#closed) return
         this.#lost(err)
@@ -373,10 +378,14 @@ export class RedisBus implements Bus {
     return /timed out/i.test((err as Error).message) ? new BusTimeoutError() : new BusUnavailableError()
   }
 
-  #dispatch ([id, fields]: Entry): void {
-    this.#readFrom = id
+  /** Hands one entry to the listeners; false when it belongs to a new epoch (then nothing is handed on). */
+  #dispatch ([id, fields]: Entry): boolean {
     const epoch = field(fields, 'e')
-    if (epoch !== this.#epoch) this.#adopt(epoch)
+    if (epoch !== this.#epoch) {
+      this.#adopt(epoch)
+      return false
+    }
+    this.#readFrom = id
     const seq = seqOf(id)
     if (this.#deliveredSeq > 0 && seq > this.#deliveredSeq + 1) this.#gap(this.#deliveredSeq, seq)
     this.#deliveredSeq = seq
@@ -391,6 +400,12 @@ export class RedisBus implements Bus {
       }
     }
     own?.delivered()
+    return true
+  }
+
+  /** The epoch a snapshot was taken in: adopted at once if it is new (reads never mix two histories). */
+  #current (epoch: unknown): void {
+    if (typeof epoch === 'string' && epoch !== '') this.#adopt(epoch)
   }
 
   /** Events after `from` and before `to` were trimmed from the shared stream before this reader got them. */
@@ -406,14 +421,23 @@ export class RedisBus implements Bus {
     if (epoch !== null && epoch !== this.#epoch) this.#adopt(epoch)
   }
 
+  /**
+   * A new epoch (Redis lost its history, or it was rolled back): read the stream of every event
+   * from its start, and end every stream relayed from the old one (the gap listeners), so that
+   * their clients resume and are told `reset` instead of missing events that reuse old seqs.
+   */
   #adopt (epoch: string): void {
-    if (this.#epoch !== '' && epoch !== this.#epoch) {
-      this.#log.warn({ was: this.#epoch, now: epoch }, 'Redis has a new epoch (its data was lost): clients that resume get reset')
-      this.#readFrom = '0-0'
-      this.#deliveredSeq = 0
-    }
+    if (epoch === this.#epoch) return
+    const previous = this.#epoch
     this.#epoch = epoch
     this.#recent.clear()
+    if (previous === '') return
+    this.#log.warn({ was: previous, now: epoch }, 'Redis has a new epoch (its history was lost): open streams end, and clients that resume get reset')
+    this.#readFrom = '0-0'
+    this.#deliveredSeq = 0
+    for (const { delivered } of this.#own.values()) delivered()
+    this.#own.clear()
+    for (const listener of this.#gapListeners) listener()
   }
 
   /** The event of a stream entry, shared with the event of the same seq seen before. */

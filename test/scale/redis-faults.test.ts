@@ -52,3 +52,22 @@ test('Redis frozen, then back: streams stay open, publishing is 503 meanwhile, n
   assert.deepEqual((await resumed.count(2)).map((e) => [e.type, e.data]), [['t', '"sent while frozen"'], ['t', '"after"']], 'history was kept: no reset')
   assert.equal(resumed.events[1]?.id, after)
 })
+
+test('Redis restarted empty under open streams: they end, and their clients resume with reset, missing nothing after it', { skip: redisMissing() }, async (t) => {
+  const redis = await startRedis(t)
+  const { app, url } = await startApp(t, { topics: { t: {} }, bus: { backend: 'redis', redis: { url: redis.url, keyPrefix: randomUUID() } } })
+  const client = new Recorder(t, `${url}/topics/t/stream`, ['t'])
+  await client.opened()
+  for (let i = 0; i < 5; i++) await publish(url, 't', `old ${i}`)
+  await client.count(5)
+  const epoch = app.ticker.bus.epoch
+
+  await redis.restart() // empty: history and IDs start again
+  await waitUntil(() => app.ticker.bus.state === 'up' && app.ticker.bus.epoch !== epoch, 15_000, 'the new epoch')
+  await client.opened(2) // the stream ended; the client came back
+  const fresh: string[] = []
+  for (let i = 0; i < 8; i++) fresh.push(await publish(url, 't', `new ${i}`))
+  const got = await client.count(5 + 1 + 8)
+  assert.deepEqual(JSON.parse(got[5]?.data ?? '{}'), { topics: ['t'], reason: 'other-epoch' })
+  assert.deepEqual(got.slice(6).map((e) => e.id), fresh, 'every event of the new history, none dropped')
+})

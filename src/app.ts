@@ -111,7 +111,11 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   })
   const parts: AppParts = { bus, hub, scheduler, tiles, metricsAddress: undefined }
   app.decorate('ticker', parts)
-  app.addHook('onReady', async () => { scheduler.start() })
+  // Producers start once it is known which of them run here (all of them, unless Redis says otherwise).
+  app.addHook('onReady', async () => {
+    await coordinator.ready()
+    scheduler.start()
+  })
 
   // Streams never end on their own; end them first or close() waits forever. Then give requests
   // in flight a moment and cut what is left: a socket that connected but never sent a request

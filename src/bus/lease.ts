@@ -4,12 +4,14 @@
  * - One instance (the memory backend): it runs every producer (soloCoordinator).
  * - Several on Redis (RedisLeases): each producer has a lease in Redis with a TTL. An instance
  *   tries to take the free ones and renews its own every TTL/3; it runs a producer only while its
- *   lease is surely still valid (renewed within the TTL, by its own clock). A holder that dies
- *   or is stopped (which gives its leases up) is replaced within the TTL plus one try, under 2×TTL.
+ *   lease is surely still valid: within the TTL of when it asked for the last renewal, by its own
+ *   monotonic clock (a wall clock that jumps cannot stretch it). A holder that dies or is stopped
+ *   (which gives its leases up) is replaced within the TTL plus one try, under 2×TTL.
  * - Each grant has a fencing token, one higher than any before; the bus refuses an event
  *   published under a token that is no longer the latest, so a holder that paused (GC, a stalled
  *   VM) past its TTL cannot publish after the next one started.
  */
+import { performance } from 'node:perf_hooks'
 import type { Redis } from 'ioredis'
 import type { BusLog, RunCoordinator, RunLease } from './types.ts'
 
@@ -21,7 +23,7 @@ export function soloCoordinator (instance: string): RunCoordinator {
     runnerOf: () => instance,
     loadState: async (producer) => states.get(producer),
     saveState: async ({ producer }, state) => { states.set(producer, state); return true },
-    onLease: () => {}, // it holds every lease from the start
+    ready: async () => {},
     stop: async () => {}
   }
 }
@@ -34,7 +36,7 @@ export interface LeaseKeys {
 
 interface Held {
   readonly token: number
-  /** Until when the lease is surely valid (performance-independent: Date.now()). */
+  /** Until when the lease is surely valid (performance.now()). */
   validUntil: number
 }
 
@@ -45,6 +47,7 @@ export interface RedisLeasesOptions {
   readonly producers: readonly string[]
   readonly ttlMs: number
   readonly log: BusLog
+  /** A monotonic clock, ms. Defaults to performance.now. */
   readonly now?: () => number
 }
 
@@ -54,17 +57,23 @@ export class RedisLeases implements RunCoordinator {
   readonly #now: () => number
   readonly #held = new Map<string, Held>()
   readonly #runners = new Map<string, string>()
-  readonly #leaseListeners: Array<(producer: string) => void> = []
   readonly #timer: NodeJS.Timeout
+  readonly #firstPass: Promise<void>
   #tick: Promise<void> = Promise.resolve()
+  /** A pass of renewals is under way: the next interval waits for it (passes never overlap). */
+  #passing = false
   #stopped = false
 
   constructor (options: RedisLeasesOptions) {
     this.instance = options.instance
     this.#options = options
-    this.#now = options.now ?? Date.now
-    this.#timer = setInterval(() => { this.#tick = this.#renewOrTake() }, Math.max(50, Math.floor(options.ttlMs / 3))).unref()
-    this.#tick = this.#renewOrTake()
+    this.#now = options.now ?? (() => performance.now())
+    this.#timer = setInterval(() => { if (!this.#passing) this.#tick = this.#renewOrTake() }, Math.max(50, Math.floor(options.ttlMs / 3))).unref()
+    this.#tick = this.#firstPass = this.#renewOrTake()
+  }
+
+  async ready (): Promise<void> {
+    await this.#firstPass
   }
 
   leaseFor (producer: string): RunLease | undefined {
@@ -74,10 +83,6 @@ export class RedisLeases implements RunCoordinator {
 
   runnerOf (producer: string): string | undefined {
     return this.#runners.get(producer)
-  }
-
-  onLease (listener: (producer: string) => void): void {
-    this.#leaseListeners.push(listener)
   }
 
   async loadState (producer: string): Promise<unknown> {
@@ -102,6 +107,15 @@ export class RedisLeases implements RunCoordinator {
   }
 
   async #renewOrTake (): Promise<void> {
+    this.#passing = true
+    try {
+      await this.#pass()
+    } finally {
+      this.#passing = false
+    }
+  }
+
+  async #pass (): Promise<void> {
     const { redis, keys, instance, producers, ttlMs, log } = this.#options
     await Promise.all(producers.map(async (producer) => {
       if (this.#stopped) return
@@ -121,7 +135,6 @@ export class RedisLeases implements RunCoordinator {
         if (token === 0 || this.#stopped) return
         this.#held.set(producer, { token, validUntil: asked + ttlMs })
         log.info({ producer, token }, 'took the lease of a producer: it runs on this instance')
-        for (const listener of this.#leaseListeners) listener(producer)
       } catch {
         // Redis out of reach: the lease runs out on its own (leaseFor says so); the bus logged the loss.
       }

@@ -21,14 +21,15 @@ import { BusTimeoutError, BusUnavailableError, FencedError, TopicLimitError, Top
 import { formatId, newEpoch, parseId } from './event-id.ts'
 import { encodePayload } from './payload.ts'
 import { RedisLeases } from './lease.ts'
-import { LEASE_ACQUIRE, LEASE_RELEASE, LEASE_RENEW, PUBLISH, STATE_SAVE } from './redis-scripts.ts'
+import { EPOCH_ROTATE, LEASE_ACQUIRE, LEASE_RELEASE, LEASE_RENEW, PUBLISH, STATE_SAVE } from './redis-scripts.ts'
 import { planReplay, resumePoint, type ReplaySource } from './replay.ts'
 import { isValidTopicName, type RingBounds, type TopicRules } from './topics.ts'
 import type { Bus, BusListener, BusLog, HistoryPage, ReplayPlan, RunCoordinator, RunLease, TickerEvent, TopicInfo } from './types.ts'
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    tickerPublish (...args: Array<string | number>): Result<[string, number], Context>
+    tickerPublish (...args: Array<string | number>): Result<[string, number, number], Context>
+    tickerEpochRotate (epoch: string, seen: string, next: string): Result<string, Context>
     tickerLeaseAcquire (lease: string, fence: string, instance: string, ttlMs: number): Result<[number, string], Context>
     tickerLeaseRenew (lease: string, instance: string, token: number, ttlMs: number): Result<number, Context>
     tickerLeaseRelease (lease: string, instance: string, token: number): Result<number, Context>
@@ -42,7 +43,7 @@ export interface RedisBusOptions extends TopicRules {
   readonly keyPrefix: string
   /** Entries kept in the stream of every event, for readers that fall behind (a Redis blip). */
   readonly feedCapacity?: number
-  /** Clock for event times and age eviction. Defaults to Date.now. */
+  /** Clock for event times and age eviction, for tests. Defaults to Redis's own (one clock for every instance). */
   readonly now?: () => number
   /** Called when a listener throws; the event is still delivered to the others. */
   readonly onListenerError?: (err: unknown, event: TickerEvent) => void
@@ -106,7 +107,6 @@ export class RedisBus implements Bus {
   readonly #keys: Keys
   readonly #redis: Redis
   readonly #reader: Redis
-  readonly #now: () => number
   readonly #listeners = new Set<BusListener>()
   readonly #gapListeners = new Set<() => void>()
   /** Topics this instance knows to exist: declared, created by publishing (here or elsewhere). */
@@ -130,7 +130,6 @@ export class RedisBus implements Bus {
   private constructor (options: RedisBusOptions) {
     this.#options = options
     this.#keys = new Keys(options.keyPrefix)
-    this.#now = options.now ?? Date.now
     const retryStrategy = (attempt: number): number => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS)
     this.#redis = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, commandTimeout: COMMAND_TIMEOUT_MS, enableAutoPipelining: true })
     this.#redis.defineCommand('tickerPublish', { numberOfKeys: 7, lua: PUBLISH })
@@ -138,6 +137,7 @@ export class RedisBus implements Bus {
     this.#redis.defineCommand('tickerLeaseRenew', { numberOfKeys: 1, lua: LEASE_RENEW })
     this.#redis.defineCommand('tickerLeaseRelease', { numberOfKeys: 1, lua: LEASE_RELEASE })
     this.#redis.defineCommand('tickerStateSave', { numberOfKeys: 2, lua: STATE_SAVE })
+    this.#redis.defineCommand('tickerEpochRotate', { numberOfKeys: 1, lua: EPOCH_ROTATE })
     this.#reader = new Redis(options.url, { enableOfflineQueue: true, maxRetriesPerRequest: null, retryStrategy })
     for (const client of [this.#redis, this.#reader]) client.on('error', () => {}) // state changes are logged below
     this.#redis.on('close', () => this.#lost())
@@ -177,15 +177,16 @@ export class RedisBus implements Bus {
     if (declared === undefined && !isValidTopicName(topic)) throw new TopicNameInvalidError(topic)
     const json = encodePayload(data)
     const bounds: RingBounds = declared ?? this.#options.defaults
-    const now = this.#now()
+    const now = this.#options.now?.()
     const k = this.#keys
     let epoch: string
     let seq: number
+    let time: number
     try {
-      [epoch, seq] = await this.#redis.tickerPublish(k.epoch, k.seq, k.events, k.topic(topic), k.topics, k.evicted,
+      [epoch, seq, time] = await this.#redis.tickerPublish(k.epoch, k.seq, k.events, k.topic(topic), k.topics, k.evicted,
         lease === undefined ? k.seq : k.fence(lease.producer),
-        topic, json, now, bounds.capacity, bounds.maxAgeSeconds * 1000, this.#options.feedCapacity ?? DEFAULT_FEED_CAPACITY,
-        newEpoch(now), declared === undefined ? '0' : '1', this.#options.allowUndeclared ? '1' : '0',
+        topic, json, now ?? '', bounds.capacity, bounds.maxAgeSeconds * 1000, this.#options.feedCapacity ?? DEFAULT_FEED_CAPACITY,
+        newEpoch(now ?? Date.now()), declared === undefined ? '0' : '1', this.#options.allowUndeclared ? '1' : '0',
         this.#options.maxTopics - Object.keys(this.#options.declared).length, lease === undefined ? '' : String(lease.token))
     } catch (err) {
       const message = (err as Error).message
@@ -196,7 +197,7 @@ export class RedisBus implements Bus {
     }
     if (epoch !== this.#epoch) this.#adopt(epoch)
     this.#known.add(topic)
-    const event: TickerEvent = Object.freeze({ id: formatId(epoch, seq), seq, topic, time: now, data: JSON.parse(json) as unknown, json })
+    const event: TickerEvent = Object.freeze({ id: formatId(epoch, seq), seq, topic, time: Number(time), data: JSON.parse(json) as unknown, json })
     if (seq <= this.#deliveredSeq) return event // the reader was quicker than this reply
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -226,10 +227,10 @@ export class RedisBus implements Bus {
       tx.xrevrange(key, '+', '-', 'COUNT', '1')
       if (after !== undefined) tx.xrange(key, `(${after}-0`, '+').hget(this.#keys.evicted, topic)
     }
-    const results = await this.#exec(tx)
+    const results = await this.#exec(tx.time())
+    const now = this.#clock(results.pop())
     this.#current(results.shift())
     const headSeq = Number(results.shift() ?? 0)
-    const now = this.#now()
     const sources = new Map<string, ReplaySource>()
     for (const topic of topics) {
       const latest = results.shift() as Entry[]
@@ -241,8 +242,8 @@ export class RedisBus implements Bus {
   }
 
   async latest (topic: string): Promise<TickerEvent | undefined> {
-    const [entry] = await this.#exec(this.#redis.multi().xrevrange(this.#keys.topic(topic), '+', '-', 'COUNT', '1')).then((r) => r[0] as Entry[])
-    return entry === undefined ? undefined : this.#young(topic, [entry], this.#now())[0]
+    const [entries, time] = await this.#exec(this.#redis.multi().xrevrange(this.#keys.topic(topic), '+', '-', 'COUNT', '1').time())
+    return this.#young(topic, entries as Entry[], this.#clock(time))[0]
   }
 
   async history (topic: string, afterId: string | undefined, limit: number): Promise<HistoryPage> {
@@ -250,9 +251,10 @@ export class RedisBus implements Bus {
     const key = this.#keys.topic(topic)
     const tx = this.#redis.multi().get(this.#keys.epoch).get(this.#keys.seq).hget(this.#keys.evicted, topic).xrevrange(key, '+', '-', 'COUNT', limit)
     if (parsed !== undefined) tx.xrange(key, `(${parsed.seq}-0`, '+', 'COUNT', limit + 1)
-    const [epoch, head, evicted, tail, forward] = await this.#exec(tx) as [string | null, string | null, string | null, Entry[], Entry[] | undefined]
+    const results = await this.#exec(tx.time())
+    const now = this.#clock(results.pop())
+    const [epoch, head, evicted, tail, forward] = results as [string | null, string | null, string | null, Entry[], Entry[] | undefined]
     this.#current(epoch)
-    const now = this.#now()
     const newest = this.#young(topic, [...tail].reverse(), now)
     if (afterId === undefined) return { events: newest, reset: false, hasMore: false }
     const point = resumePoint(afterId, this.#epoch, Number(head ?? 0))
@@ -276,8 +278,8 @@ export class RedisBus implements Bus {
     const names = [...declared, ...created.filter((name) => !Object.hasOwn(this.#options.declared, name))]
     const tx = this.#redis.multi()
     for (const name of names) tx.xlen(this.#keys.topic(name)).xrevrange(this.#keys.topic(name), '+', '-', 'COUNT', '1')
-    const results = await this.#exec(tx)
-    const now = this.#now()
+    const results = await this.#exec(tx.time())
+    const now = this.#clock(results.pop())
     return names.map((name) => {
       const buffered = Number(results.shift() ?? 0)
       const [latest] = this.#young(name, results.shift() as Entry[], now)
@@ -337,7 +339,7 @@ export class RedisBus implements Bus {
   async #reach (): Promise<void> {
     if (this.#state === 'up') return
     if (this.#redis.status !== 'ready') throw NOT_REACHED
-    await this.#redis.set(this.#keys.epoch, newEpoch(this.#now()), 'NX')
+    await this.#redis.set(this.#keys.epoch, newEpoch(Date.now()), 'NX')
     const [epoch, created, last] = await Promise.all([
       this.#redis.get(this.#keys.epoch),
       this.#redis.zrange(this.#keys.topics, '0', '-1'),
@@ -350,6 +352,10 @@ export class RedisBus implements Bus {
       this.#readFrom = last[0]?.[0] ?? '0-0'
     } else if (epoch !== null && epoch !== this.#epoch) {
       this.#adopt(epoch)
+    } else if (this.#readFrom !== '0-0' && seqOf(last[0]?.[0] ?? '0-0') < seqOf(this.#readFrom)) {
+      // Same epoch, but the stream of every event went back: Redis was restored from an older
+      // state, and its seqs will name new events that clients already know by those IDs.
+      this.#adopt(await this.#redis.tickerEpochRotate(this.#keys.epoch, this.#epoch, newEpoch(Date.now())))
     }
     this.#state = 'up'
     this.#log.info({ url: redact(this.#options.url), epoch: this.#epoch }, first ? 'Redis reached' : 'Redis is back')
@@ -401,6 +407,13 @@ export class RedisBus implements Bus {
     }
     own?.delivered()
     return true
+  }
+
+  /** The time of a snapshot: Redis's clock (TIME's reply), the same for every instance; or the injected one. */
+  #clock (time: unknown): number {
+    if (this.#options.now !== undefined) return this.#options.now()
+    const [seconds, micros] = time as [string, string]
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)
   }
 
   /** The epoch a snapshot was taken in: adopted at once if it is new (reads never mix two histories). */

@@ -21,24 +21,43 @@
 /**
  * KEYS: epoch, seq, events, topic stream, topics, evicted, fence (of the publishing producer; any
  * key when none).
- * ARGV: topic, json, now (ms), capacity, maxAgeMs, feedCapacity, candidate epoch,
- *       declared ('1' or '0'), createAllowed ('1' or '0'), most topics that may be created,
- *       lease token ('' when not published under a lease).
- * Returns {epoch, seq}; errors TICKER_TOPIC_UNKNOWN, TICKER_TOPIC_LIMIT and TICKER_FENCED.
+ * ARGV: topic, json, now (ms; '' for Redis's own clock), capacity, maxAgeMs, feedCapacity,
+ *       candidate epoch, declared ('1' or '0'), createAllowed ('1' or '0'), most topics that may
+ *       be created, lease token ('' when not published under a lease).
+ * Returns {epoch, seq, time}; errors TICKER_TOPIC_UNKNOWN, TICKER_TOPIC_LIMIT and TICKER_FENCED.
+ * Every check comes before the first write: a refused publish changes nothing.
  */
 export const PUBLISH = `
 if ARGV[11] ~= '' and redis.call('GET', KEYS[7]) ~= ARGV[11] then return redis.error_reply('TICKER_FENCED') end
-local epoch = redis.call('GET', KEYS[1])
-if not epoch then
-  epoch = ARGV[7]
-  redis.call('SET', KEYS[1], epoch)
-end
 local create = ARGV[8] == '0' and not redis.call('ZSCORE', KEYS[5], ARGV[1])
 if create then
   if ARGV[9] == '0' then return redis.error_reply('TICKER_TOPIC_UNKNOWN') end
   if redis.call('ZCARD', KEYS[5]) >= tonumber(ARGV[10]) then return redis.error_reply('TICKER_TOPIC_LIMIT') end
 end
+local epoch = redis.call('GET', KEYS[1])
+if not epoch then
+  epoch = ARGV[7]
+  redis.call('SET', KEYS[1], epoch)
+end
+local now
+if ARGV[3] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+else
+  now = tonumber(ARGV[3])
+end
+-- One more than the counter and than every stream's last event: the counter alone may be lost.
 local seq = redis.call('INCR', KEYS[2])
+for _, key in ipairs({KEYS[3], KEYS[4]}) do
+  local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)[1]
+  if top then
+    local last = tonumber(string.match(top[1], '^(%d+)'))
+    if seq <= last then
+      seq = last + 1
+      redis.call('SET', KEYS[2], seq)
+    end
+  end
+end
 if create then redis.call('ZADD', KEYS[5], seq, ARGV[1]) end
 local id = seq .. '-0'
 local capacity = tonumber(ARGV[4])
@@ -47,8 +66,8 @@ if length >= capacity then
   local gone = redis.call('XRANGE', KEYS[4], '-', '+', 'COUNT', length - capacity + 1)
   redis.call('HSET', KEYS[6], ARGV[1], gone[#gone][1])
 end
-redis.call('XADD', KEYS[4], 'MAXLEN', '=', capacity, id, 't', ARGV[3], 'd', ARGV[2])
-local cutoff = tonumber(ARGV[3]) - tonumber(ARGV[5])
+redis.call('XADD', KEYS[4], 'MAXLEN', '=', capacity, id, 't', now, 'd', ARGV[2])
+local cutoff = now - tonumber(ARGV[5])
 local oldest = redis.call('XRANGE', KEYS[4], '-', '+', 'COUNT', 1)[1]
 if tonumber(oldest[2][2]) < cutoff then
   local from = '-'
@@ -68,8 +87,18 @@ if tonumber(oldest[2][2]) < cutoff then
   redis.call('XTRIM', KEYS[4], 'MINID', young)
   redis.call('HSET', KEYS[6], ARGV[1], last)
 end
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], id, 'e', epoch, 'p', ARGV[1], 't', ARGV[3], 'd', ARGV[2])
-return {epoch, seq}
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], id, 'e', epoch, 'p', ARGV[1], 't', now, 'd', ARGV[2])
+return {epoch, seq, now}
+`
+
+/**
+ * KEYS: epoch. ARGV: the epoch the caller saw, a new one. Replaces the epoch only if it is still
+ * the one the caller saw (several instances that notice the same rollback agree on one new epoch).
+ * Returns the epoch now.
+ */
+export const EPOCH_ROTATE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) end
+return redis.call('GET', KEYS[1])
 `
 
 /**
@@ -79,12 +108,20 @@ return {epoch, seq}
  * lost its lease cannot publish after the next one took over).
  */
 
-/** KEYS: lease, fence. ARGV: instance, ttlMs. Returns {token, holder}: token 0 when another holds it. */
+/**
+ * KEYS: lease, fence. ARGV: instance, ttlMs. Returns {token, holder}: token 0 when another holds it.
+ * A fence counter that is missing (Redis lost its data) starts from Redis's clock in µs, so no
+ * token granted after a loss equals one granted before it.
+ */
 export const LEASE_ACQUIRE = `
 local held = redis.call('GET', KEYS[1])
 if held then return {0, held} end
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  local t = redis.call('TIME')
+  redis.call('SET', KEYS[2], t[1] .. string.format('%06d', tonumber(t[2])))
+end
 local token = redis.call('INCR', KEYS[2])
-local value = ARGV[1] .. ' ' .. token
+local value = ARGV[1] .. ' ' .. string.format('%.0f', token) -- all digits (Lua would write 1.79e+15)
 redis.call('SET', KEYS[1], value, 'PX', ARGV[2])
 return {token, value}
 `

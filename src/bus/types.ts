@@ -74,8 +74,8 @@ export interface RunCoordinator {
    */
   loadState (producer: string): Promise<unknown>
   saveState (lease: RunLease, state: unknown): Promise<boolean>
-  /** Calls `listener` when this instance takes a producer's lease (it may run it now). */
-  onLease (listener: (producer: string) => void): void
+  /** Settles once the coordinator knows which leases this instance holds (its first round of Redis). */
+  ready (): Promise<void>
   /** Gives up every lease (so another instance takes over at once) and stops. */
   stop (): Promise<void>
 }

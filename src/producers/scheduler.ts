@@ -25,9 +25,6 @@ export interface SchedulerOptions {
   readonly now?: () => number
 }
 
-/** A producer taken over from another instance runs at once when its next tick is further away than this. */
-const TAKEOVER_RUN_AFTER_MS = 5000
-
 class RunTimeoutError extends Error {
   constructor (producer: string, timeoutMs: number) {
     super(`run of ${producer} took longer than ${timeoutMs} ms and was cut off`)
@@ -105,20 +102,13 @@ export class Scheduler {
   }
 
   /**
-   * Starts every task and runs each producer once right away, so nothing waits for its first
-   * tick; a producer whose lease this instance takes later (another instance ran it) runs then
-   * too, unless its next tick comes soon.
+   * Starts every task and runs each producer once right away (those whose lease this instance
+   * holds), so nothing waits for its first tick. A producer taken over from another instance
+   * runs at its next tick: never off its schedule.
    */
   start (): void {
     if (this.#started) return
     this.#started = true
-    this.#options.coordinator.onLease((name) => {
-      const slot = this.#slots.find((s) => s.producer.name === name)
-      const next = slot?.task.getNextRun()?.getTime()
-      // Taken over: run now if the next tick is far off (a feed polled every few minutes); one
-      // that ticks soon waits for it, so no period (a clock's second) is run twice by two runners.
-      if (slot !== undefined && (next === undefined || next - this.#now() > TAKEOVER_RUN_AFTER_MS)) this.#tick(slot)
-    })
     for (const slot of this.#slots) {
       slot.task.start()?.catch((err: unknown) => slot.log.error({ err }, 'could not start the schedule'))
       this.#tick(slot)

@@ -325,7 +325,18 @@ export class RedisBus implements Bus {
           continue
         }
         for (const [, entries] of batch) {
-          for (const entry of entries) if (!this.#dispatch(entry)) break // a new epoch: read it from its start
+          for (const entry of entries) {
+            const epoch = field(entry[1], 'e')
+            if (epoch !== this.#epoch) {
+              // Redis's epoch key decides: a newer history (adopted: read it from the start),
+              // or an entry left from before a rollback (skipped: clients resume in the new one).
+              await this.#checkEpoch()
+              if (epoch === this.#epoch) break
+              this.#readFrom = entry[0]
+              continue
+            }
+            this.#dispatch(entry)
+          }
         }
       } catch (err) {
         if (this.#closed) return
@@ -355,7 +366,8 @@ export class RedisBus implements Bus {
     } else if (this.#readFrom !== '0-0' && seqOf(last[0]?.[0] ?? '0-0') < seqOf(this.#readFrom)) {
       // Same epoch, but the stream of every event went back: Redis was restored from an older
       // state, and its seqs will name new events that clients already know by those IDs.
-      this.#adopt(await this.#redis.tickerEpochRotate(this.#keys.epoch, this.#epoch, newEpoch(Date.now())))
+      // What is in the stream now belongs to the old epoch: the new one is read from its top.
+      this.#adopt(await this.#redis.tickerEpochRotate(this.#keys.epoch, this.#epoch, newEpoch(Date.now())), last[0]?.[0] ?? '0-0')
     }
     this.#state = 'up'
     this.#log.info({ url: redact(this.#options.url), epoch: this.#epoch }, first ? 'Redis reached' : 'Redis is back')
@@ -384,13 +396,8 @@ export class RedisBus implements Bus {
     return /timed out/i.test((err as Error).message) ? new BusTimeoutError() : new BusUnavailableError()
   }
 
-  /** Hands one entry to the listeners; false when it belongs to a new epoch (then nothing is handed on). */
-  #dispatch ([id, fields]: Entry): boolean {
-    const epoch = field(fields, 'e')
-    if (epoch !== this.#epoch) {
-      this.#adopt(epoch)
-      return false
-    }
+  /** Hands one entry of this epoch to the listeners. */
+  #dispatch ([id, fields]: Entry): void {
     this.#readFrom = id
     const seq = seqOf(id)
     if (this.#deliveredSeq > 0 && seq > this.#deliveredSeq + 1) this.#gap(this.#deliveredSeq, seq)
@@ -406,7 +413,6 @@ export class RedisBus implements Bus {
       }
     }
     own?.delivered()
-    return true
   }
 
   /** The time of a snapshot: Redis's clock (TIME's reply), the same for every instance; or the injected one. */
@@ -439,15 +445,15 @@ export class RedisBus implements Bus {
    * from its start, and end every stream relayed from the old one (the gap listeners), so that
    * their clients resume and are told `reset` instead of missing events that reuse old seqs.
    */
-  #adopt (epoch: string): void {
+  #adopt (epoch: string, readFrom = '0-0'): void {
     if (epoch === this.#epoch) return
     const previous = this.#epoch
     this.#epoch = epoch
     this.#recent.clear()
     if (previous === '') return
     this.#log.warn({ was: previous, now: epoch }, 'Redis has a new epoch (its history was lost): open streams end, and clients that resume get reset')
-    this.#readFrom = '0-0'
-    this.#deliveredSeq = 0
+    this.#readFrom = readFrom
+    this.#deliveredSeq = seqOf(readFrom)
     for (const { delivered } of this.#own.values()) delivered()
     this.#own.clear()
     for (const listener of this.#gapListeners) listener()

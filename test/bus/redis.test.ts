@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import { Redis } from 'ioredis'
 import { RedisBus } from '../../src/bus/redis-bus.ts'
 import type { TopicRules } from '../../src/bus/topics.ts'
 import type { TickerEvent } from '../../src/bus/index.ts'
@@ -161,5 +162,53 @@ if (missing !== undefined) {
     await waitUntil(() => gaps > 0, 15_000, 'the gap to be noticed')
     assert.equal(gaps, 1)
     assert.ok(seen.length < 301, 'it did miss events')
+  })
+
+  test('redis: a lost seq counter: the next publish takes a seq past every event, nothing fails', async () => {
+    const prefix = randomUUID()
+    const one = await bus(RULES, prefix)
+    const before = await one.publish('b', 1)
+    await one.publish('b', 2)
+    const raw = new Redis((redis as RedisServer).url)
+    await raw.del(`{${prefix}}:seq`)
+    raw.disconnect()
+    const after = await one.publish('b', 3)
+    assert.ok(after.seq > before.seq + 1)
+    assert.deepEqual((await one.history('b', before.id, 10)).events.map((e) => e.data), [2, 3])
+  })
+
+  test('redis: restored from an older snapshot under running instances: one new epoch, streams end, resumes reset', async (t) => {
+    const own = await startRedis(t) // a server of its own: it keeps a snapshot on disk
+    const prefix = randomUUID()
+    const connect = async (): Promise<RedisBus> => {
+      const made = await RedisBus.connect({ ...RULES, url: own.url, keyPrefix: prefix })
+      buses.push(made)
+      return made
+    }
+    const [one, two] = [await connect(), await connect()]
+    const gaps = { one: 0, two: 0 }
+    const seen: string[] = []
+    one.subscribe((e) => seen.push(String(e.data)), () => { gaps.one++ })
+    two.subscribe(() => {}, () => { gaps.two++ })
+    const ids: string[] = []
+    for (let i = 1; i <= 3; i++) ids.push((await one.publish('b', i)).id)
+    const raw = new Redis(own.url)
+    await raw.save() // the snapshot a restore brings back: seq 3
+    raw.disconnect()
+    for (let i = 4; i <= 5; i++) ids.push((await one.publish('b', i)).id)
+    await waitUntil(() => seen.length === 5, 5000, 'every event read')
+    const epoch = one.epoch
+
+    await own.restart() // loads the snapshot: seqs 4 and 5 are gone, and would be handed out again
+    await waitUntil(() => one.state === 'up' && two.state === 'up' && one.epoch !== epoch && two.epoch === one.epoch, 15_000,
+      'both instances back, in one new epoch')
+    assert.deepEqual(gaps, { one: 1, two: 1 }, 'each ends the streams it relayed')
+    assert.deepEqual((await two.replay(['b'], ids[4])).reset?.reason, 'other-epoch')
+    assert.deepEqual((await two.replay(['b'], ids[1])).reset?.reason, 'other-epoch', 'even an ID the snapshot still holds')
+    seen.length = 0
+    const next = await two.publish('b', 'after')
+    assert.ok(next.seq > 3)
+    await waitUntil(() => seen.length === 1, 5000, 'the next event, once')
+    assert.deepEqual(seen, ['after'], 'nothing from before the rollback is relayed again')
   })
 }

@@ -315,11 +315,15 @@ export class RedisBus implements Bus {
     while (!this.#closed) {
       try {
         await this.#reach()
-        const batch = await Promise.race([
-          this.#reader.xread('COUNT', 1000, 'BLOCK', READ_BLOCK_MS, 'STREAMS', this.#keys.events, this.#readFrom),
-          this.#closing
-        ])
+        const batch = await this.#readBatch()
         if (this.#closed) return
+        if (batch === 'no answer') {
+          // A Redis that stopped answering (a partition, a hung server): reconnect the reader,
+          // and serve 503 until #reach() gets through.
+          this.#lost(new Error('the reader got no answer from Redis in time'))
+          this.#reader.disconnect(true)
+          continue
+        }
         if (batch === null) {
           await this.#checkEpoch()
           continue
@@ -343,6 +347,22 @@ export class RedisBus implements Bus {
         this.#lost(err)
         await new Promise((resolve) => setTimeout(resolve, MAX_RECONNECT_DELAY_MS / 4))
       }
+    }
+  }
+
+  /** The next entries of the stream of every event: null after the block time with none; 'no answer' past the command timeout too. */
+  async #readBatch (): Promise<Array<[string, Entry[]]> | null | 'no answer'> {
+    let timer: NodeJS.Timeout | undefined
+    const read = this.#reader.xread('COUNT', 1000, 'BLOCK', READ_BLOCK_MS, 'STREAMS', this.#keys.events, this.#readFrom)
+    read.catch(() => {}) // when it loses the race, its failure is no news
+    try {
+      return await Promise.race([
+        read,
+        this.#closing,
+        new Promise<'no answer'>((resolve) => { timer = setTimeout(resolve, READ_BLOCK_MS + COMMAND_TIMEOUT_MS, 'no answer') })
+      ])
+    } finally {
+      clearTimeout(timer)
     }
   }
 

@@ -211,4 +211,16 @@ if (missing !== undefined) {
     await waitUntil(() => seen.length === 1, 5000, 'the next event, once')
     assert.deepEqual(seen, ['after'], 'nothing from before the rollback is relayed again')
   })
+
+  test('redis: a Redis that stops answering is noticed by the reader alone, without a publish, and the bus comes back', async (t) => {
+    const own = await startRedis(t)
+    const idle = await RedisBus.connect({ ...RULES, url: own.url, keyPrefix: randomUUID() })
+    buses.push(idle)
+    own.freeze()
+    t.after(() => own.thaw())
+    await waitUntil(() => idle.state === 'down', 10_000, 'the silence to be noticed')
+    own.thaw()
+    await waitUntil(() => idle.state === 'up', 15_000, 'the bus to come back')
+    await idle.publish('b', 'after')
+  })
 }

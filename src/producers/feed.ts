@@ -108,14 +108,19 @@ export function createFeedProducer (options: FeedOptions): Producer {
   let nextAttemptAt = 0
   let lastSuccessAt: number | undefined
 
-  /** New items, oldest first; on the first poll only the newest `firstPollItems`, but all are remembered. */
+  /**
+   * New items, oldest first; on the first poll only the newest `firstPollItems`, the others
+   * remembered as seen at once. Those returned are remembered once published (see poll).
+   */
   function selectNew (items: readonly FeedItem[]): FeedItem[] {
     const unique = new Map<string, FeedItem>() // the first of items sharing a key wins
     for (const item of items) if (!seen.has(item.key) && !unique.has(item.key)) unique.set(item.key, item)
     // Feeds list newest first; keep that order for undated items and sort the rest by date.
     const chronological = [...unique.values()].reverse().sort(byDateAscending)
-    for (const item of chronological) seen.add(item.key)
-    return firstPoll ? chronological.slice(-options.firstPollItems) : chronological
+    if (!firstPoll) return chronological
+    const skipped = chronological.slice(0, -options.firstPollItems)
+    for (const item of skipped) seen.add(item.key)
+    return chronological.slice(-options.firstPollItems)
   }
 
   async function publishStatus (ctx: ProducerContext, checkedAt: number, state: Omit<FeedStatusEvent, 'feed' | 'url' | 'checkedAt' | 'lastSuccessAt' | 'consecutiveFailures' | 'nextAttemptAt'>): Promise<void> {
@@ -147,6 +152,11 @@ export function createFeedProducer (options: FeedOptions): Producer {
       for (const item of selectNew(feed.items)) {
         const event: FeedItemEvent = { feed: options.name, source: feed.title, title: item.title, link: item.link, published: item.published, summary: item.summary }
         await ctx.publish(options.topic, event)
+        // Remembered (and stored for whichever instance polls next) only once published: a
+        // publish that fails leaves the item for the next poll; one whose runner dies right
+        // after is the most that can go out twice.
+        seen.add(item.key)
+        await ctx.state.save(snapshot())
         published++
       }
       firstPoll = false

@@ -55,3 +55,41 @@ test('a feed taken over by another instance publishes nothing again and polls co
   const after = ((await (await fetch(`${second.url}/topics/news/events?limit=100`)).json()) as { events: unknown[] }).events
   assert.equal(after.length, published, 'no item published again')
 })
+
+test('an item whose publish fails (Redis lost mid-poll) goes out with the next poll, not lost', { skip: redisMissing() }, async (t) => {
+  const redis = await startRedis(t)
+  const withoutThird = RSS.replace(/<item>\s*<title>Third story[\s\S]*?<\/item>/, '')
+  let requests = 0
+  const feed = createServer((_req, res) => {
+    requests++
+    const respond = (): void => {
+      res.writeHead(200, { 'content-type': 'application/rss+xml' })
+      res.end(requests === 1 ? withoutThird : RSS)
+    }
+    // The second poll finds the new item, and Redis goes away before it can be published.
+    if (requests === 2) redis.stop().then(respond, respond)
+    else respond()
+  })
+  feed.listen(0, '127.0.0.1')
+  await once(feed, 'listening')
+  t.after(() => { feed.closeAllConnections(); feed.close() })
+  const { app, url } = await startApp(t, {
+    topics: { news: { capacity: 100 }, 'news.status': { capacity: 100 } },
+    bus: { backend: 'redis', redis: { url: redis.url, keyPrefix: randomUUID(), leaseTtlMs: 600 } },
+    producers: { feeds: [{ name: 'n', url: `http://127.0.0.1:${(feed.address() as AddressInfo).port}/rss`, topic: 'news', schedule: '0 0 1 1 *', backoffBaseMs: 1, backoffMaxMs: 1 }] }
+  })
+  const { scheduler } = app.ticker
+  const feedState = (): ReturnType<typeof scheduler.state>[number] | undefined => scheduler.state()[0]
+  await waitUntil(() => feedState()?.runs === 1 && feedState()?.running === false, 10_000, 'the first poll')
+
+  await scheduler.runNow('feed:n')
+  assert.equal(requests, 2)
+  assert.equal(feedState()?.failures, 1, 'the poll whose publish failed is a failure')
+
+  await redis.start() // empty: the history of the first poll is gone with it
+  await waitUntil(() => app.ticker.bus.state === 'up' && feedState()?.runsHere === true, 10_000, 'the bus and the lease to be back')
+  await scheduler.runNow('feed:n')
+  assert.equal(requests, 3)
+  const events = ((await (await fetch(`${url}/topics/news/events?limit=100`)).json()) as { events: Array<{ data: { title: string } }> }).events
+  assert.deepEqual(events.map((e) => e.data.title), ['Third story'], 'the item that failed is published now, and only it')
+})

@@ -31,6 +31,8 @@ export const DataTooDeepError = createError<[number]>(
 // The bus
 export const BusUnavailableError = createError(
   'TICKER_ERR_BUS_UNAVAILABLE', 'The event store (Redis) is unavailable; retry shortly', 503)
+export const BusFullError = createError(
+  'TICKER_ERR_BUS_FULL', 'The event store (Redis) is full (its maxmemory): it takes no event and serves no history until it has room; nothing was published', 503)
 export const BusTimeoutError = createError(
   'TICKER_ERR_BUS_TIMEOUT', 'The event store (Redis) did not answer in time: the event may or may not have been published', 504)
 

@@ -17,7 +17,7 @@
  *   Redis is back. Nothing waits in memory for it: the command connection keeps no offline queue.
  */
 import { Redis, ReplyError, type Result } from 'ioredis'
-import { BusTimeoutError, BusUnavailableError, FencedError, TopicLimitError, TopicNameInvalidError, TopicUnknownError } from '../errors.ts'
+import { BusFullError, BusTimeoutError, BusUnavailableError, FencedError, TopicLimitError, TopicNameInvalidError, TopicUnknownError } from '../errors.ts'
 import { formatId, newEpoch, parseId } from './event-id.ts'
 import { encodePayload } from './payload.ts'
 import { RedisLeases } from './lease.ts'
@@ -42,7 +42,7 @@ export interface RedisBusOptions extends TopicRules {
   /** Every key is `{<keyPrefix>}:...`; instances that share history share the prefix. */
   readonly keyPrefix: string
   /** Entries kept in the stream of every event, for readers that fall behind (a Redis blip). */
-  readonly feedCapacity?: number
+  readonly streamCapacity?: number
   /** Clock for event times and age eviction, for tests. Defaults to Redis's own (one clock for every instance). */
   readonly now?: () => number
   /** Called when a listener throws; the event is still delivered to the others. */
@@ -57,7 +57,9 @@ export type RedisState = 'connecting' | 'up' | 'down'
 /** Redis stream entries: [id, [field, value, ...]]. */
 type Entry = [id: string, fields: string[]]
 
-const DEFAULT_FEED_CAPACITY = 100_000
+const DEFAULT_STREAM_CAPACITY = 100_000
+/** Redis's replies for a server that cannot take writes for now. */
+const REDIS_BUSY_REPLIES = new Set(['LOADING', 'READONLY', 'MASTERDOWN', 'BUSY', 'NOREPLICAS', 'TRYAGAIN', 'CLUSTERDOWN'])
 /** The reader waits this long for new events before it looks at the epoch again. */
 const READ_BLOCK_MS = 1000
 /** Events kept by seq, so that replays share event objects (and their encoded frames) with live fan-out. */
@@ -185,7 +187,7 @@ export class RedisBus implements Bus {
     try {
       [epoch, seq, time] = await this.#redis.tickerPublish(k.epoch, k.seq, k.events, k.topic(topic), k.topics, k.evicted,
         lease === undefined ? k.seq : k.fence(lease.producer),
-        topic, json, now ?? '', bounds.capacity, bounds.maxAgeSeconds * 1000, this.#options.feedCapacity ?? DEFAULT_FEED_CAPACITY,
+        topic, json, now ?? '', bounds.capacity, bounds.maxAgeSeconds * 1000, this.#options.streamCapacity ?? DEFAULT_STREAM_CAPACITY,
         newEpoch(now ?? Date.now()), declared === undefined ? '0' : '1', this.#options.allowUndeclared ? '1' : '0',
         this.#options.maxTopics - Object.keys(this.#options.declared).length, lease === undefined ? '' : String(lease.token))
     } catch (err) {
@@ -411,7 +413,17 @@ export class RedisBus implements Bus {
    * which says so: a publisher that retries may publish twice).
    */
   #failed (err: unknown): Error {
-    if (err instanceof ReplyError) return err as Error
+    if (err instanceof ReplyError) {
+      // Redis answered: the connection is fine. A full Redis (noeviction) or one that cannot
+      // write for now (loading its data, a read-only replica after a failover) is a 503; anything
+      // else is a fault of ours.
+      // A MULTI that Redis discarded (EXECABORT) says why in the errors of its commands.
+      const cause = (err as { previousErrors?: Error[] }).previousErrors?.[0] ?? err as Error
+      const kind = cause.message.split(' ', 1)[0] ?? ''
+      if (kind === 'OOM') return new BusFullError()
+      if (REDIS_BUSY_REPLIES.has(kind)) return new BusUnavailableError()
+      return err as Error
+    }
     this.#lost(err)
     return /timed out/i.test((err as Error).message) ? new BusTimeoutError() : new BusUnavailableError()
   }

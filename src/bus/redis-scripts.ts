@@ -7,7 +7,7 @@
  *     {prefix}:epoch         string   the history's epoch; made by the first publish after it is lost
  *     {prefix}:seq           counter  the last seq handed out (one order across all topics)
  *     {prefix}:events        stream   every event, `<seq>-0`: e(poch) p(topic) t(ime) d(ata); what
- *                                     each instance's reader follows; trimmed to about feedCapacity
+ *                                     each instance's reader follows; trimmed to about streamCapacity
  *     {prefix}:t:<topic>     stream   one topic's history, `<seq>-0`: t(ime) d(ata); trimmed to
  *                                     the topic's capacity and age
  *     {prefix}:evicted       hash     topic → the highest ID trimmed from its stream
@@ -21,7 +21,7 @@
 /**
  * KEYS: epoch, seq, events, topic stream, topics, evicted, fence (of the publishing producer; any
  * key when none).
- * ARGV: topic, json, now (ms; '' for Redis's own clock), capacity, maxAgeMs, feedCapacity,
+ * ARGV: topic, json, now (ms; '' for Redis's own clock), capacity, maxAgeMs, streamCapacity,
  *       candidate epoch, declared ('1' or '0'), createAllowed ('1' or '0'), most topics that may
  *       be created, lease token ('' when not published under a lease).
  * Returns {epoch, seq, time}; errors TICKER_TOPIC_UNKNOWN, TICKER_TOPIC_LIMIT and TICKER_FENCED.

@@ -152,7 +152,12 @@ export const ConfigSchema = Type.Object({
       /** Instances that share history share this prefix; others on the same Redis are apart. */
       keyPrefix: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
       /** A producer's lease; another instance takes a producer over within 2× this after its runner dies. */
-      leaseTtlMs: Type.Integer({ minimum: 300, maximum: 600_000 })
+      leaseTtlMs: Type.Integer({ minimum: 300, maximum: 600_000 }),
+      /**
+       * Events kept in the stream every instance reads new events from, each with its payload (on
+       * top of each topic's history). An instance that falls further behind ends its streams.
+       */
+      streamCapacity: Type.Integer({ minimum: 1000, maximum: 10_000_000 })
     }, { additionalProperties: false }),
     allowUndeclaredTopics: Type.Boolean(),
     maxTopics: PositiveInt(100_000),

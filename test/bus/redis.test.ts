@@ -155,7 +155,7 @@ if (missing !== undefined) {
     await waitUntil(() => seen.length === 1, 5000, 'the first event')
 
     proxy.block() // the late instance cannot read for a while
-    const small = await RedisBus.connect({ ...RULES, url: (redis as RedisServer).url, keyPrefix: prefix, feedCapacity: 5 })
+    const small = await RedisBus.connect({ ...RULES, url: (redis as RedisServer).url, keyPrefix: prefix, streamCapacity: 5 })
     buses.push(small)
     for (let i = 0; i < 300; i++) await small.publish('b', i) // the shared stream keeps about 100 of them
     proxy.unblock()
@@ -222,5 +222,27 @@ if (missing !== undefined) {
     own.thaw()
     await waitUntil(() => idle.state === 'up', 15_000, 'the bus to come back')
     await idle.publish('b', 'after')
+  })
+  test('redis: a Redis at its maxmemory refuses publishes and reads with a clear 503, loses nothing, and the bus stays up', async (t) => {
+    const own = await startRedis(t)
+    const full = await RedisBus.connect({ ...RULES, url: own.url, keyPrefix: randomUUID() })
+    buses.push(full)
+    const first = await full.publish('b', 'before')
+    const raw = new Redis(own.url)
+    t.after(() => raw.disconnect())
+    await raw.config('SET', 'maxmemory', '1') // below what it uses: every write is refused (noeviction)
+    await assert.rejects(full.publish('b', 'x'.repeat(1000)), (err: Error & { code?: string, statusCode?: number }) => {
+      assert.equal(err.code, 'TICKER_ERR_BUS_FULL')
+      assert.equal(err.statusCode, 503)
+      assert.match(err.message, /maxmemory/)
+      return true
+    })
+    assert.equal(full.state, 'up', 'a full Redis is not a lost one')
+    // Redis refuses to queue a MULTI when full, so reads are refused as clearly.
+    await assert.rejects(full.history('b', undefined, 10), { code: 'TICKER_ERR_BUS_FULL' })
+    await raw.config('SET', 'maxmemory', '0')
+    assert.deepEqual((await full.history('b', undefined, 10)).events.map((e) => e.id), [first.id], 'nothing was lost')
+    const next = await full.publish('b', 'after')
+    assert.equal(next.seq, first.seq + 1, 'the refused publish took no ID')
   })
 }

@@ -6,6 +6,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import { Redis } from 'ioredis'
 import { Recorder, SUB_TOKEN, publish, startApp } from '../helper.ts'
 import { sample, scrape } from '../metrics/scrape.ts'
 import { redisMissing, startRedis } from '../redis.ts'
@@ -43,4 +44,20 @@ test('on Redis: private topics stay private, limits hold, metrics count, and a n
   const second = await startApp(t, config)
   const page = await (await fetch(`${second.url}/`)).text()
   assert.match(page, /painted from history/)
+})
+
+test('on Redis: bus.redis.streamCapacity bounds the stream every instance reads, in Redis itself', { skip: redisMissing() }, async (t) => {
+  const redis = await startRedis(t)
+  const keyPrefix = randomUUID()
+  const { app } = await startApp(t, {
+    topics: { n: { capacity: 10 } },
+    bus: { backend: 'redis', redis: { url: redis.url, keyPrefix, streamCapacity: 1000 } }
+  })
+  for (let i = 0; i < 1500; i++) await app.ticker.bus.publish('n', i)
+  const raw = new Redis(redis.url)
+  t.after(() => raw.disconnect())
+  const length = await raw.xlen(`{${keyPrefix}}:events`)
+  // Trimmed with MAXLEN ~: whole nodes of the stream go at once, so a little over is allowed.
+  assert.ok(length >= 1000 && length < 1200, `the shared stream keeps about 1000 events, not ${length}`)
+  assert.equal(await raw.xlen(`{${keyPrefix}}:t:n`), 10, 'a topic keeps its own capacity')
 })

@@ -6,7 +6,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { Recorder, TOKEN, publish, startApp, waitUntil } from '../helper.ts'
+import { Recorder, TOKEN, logCapture, publish, startApp, waitUntil } from '../helper.ts'
 import { sample, scrape } from '../metrics/scrape.ts'
 import { redisMissing, startRedis } from '../redis.ts'
 
@@ -70,4 +70,43 @@ test('Redis restarted empty under open streams: they end, and their clients resu
   const got = await client.count(5 + 1 + 8)
   assert.deepEqual(JSON.parse(got[5]?.data ?? '{}'), { topics: ['t'], reason: 'other-epoch' })
   assert.deepEqual(got.slice(6).map((e) => e.id), fresh, 'every event of the new history, none dropped')
+})
+
+test('Redis down at start: the service starts and says why it is not ready; once Redis is up it serves, and its producers start', { skip: redisMissing() }, async (t) => {
+  const redis = await startRedis(t)
+  await redis.stop()
+  const logs = logCapture()
+  const { app, url } = await startApp(t, {
+    topics: { t: {} },
+    bus: { backend: 'redis', redis: { url: redis.url, keyPrefix: randomUUID() } },
+    producers: { clock: { enabled: true, schedule: '* * * * * *' } },
+    log: { level: 'info' }
+  }, { logStream: logs.stream })
+  const ready = await fetch(`${url}/readyz`)
+  assert.equal(ready.status, 503)
+  const body = await ready.json() as { ready: boolean, checks: Record<string, string> }
+  assert.equal(body.ready, false)
+  assert.equal(body.checks.bus, 'failing: The event store (Redis) is unavailable; retry shortly')
+  assert.equal((await post(url, 'too early')).status, 503)
+  // A person opening the dashboard gets a page that says so and tries again by itself.
+  const page = await fetch(url, { headers: { accept: 'text/html' } })
+  assert.equal(page.status, 503)
+  assert.match(page.headers.get('content-type') ?? '', /^text\/html/)
+  assert.equal(page.headers.get('retry-after'), '5')
+  const html = await page.text()
+  assert.match(html, /The event store \(Redis\) is unavailable/)
+  assert.match(html, /<meta http-equiv="refresh" content="5">/)
+  const api = await fetch(url)
+  assert.equal(api.status, 503)
+  assert.equal((await api.json() as { code: string }).code, 'TICKER_ERR_BUS_UNAVAILABLE', 'API clients get JSON')
+  assert.equal(sample(await scrape(url), 'ticker_bus_up'), 0)
+  const ticks: unknown[] = []
+  app.ticker.bus.subscribe((e) => { if (e.topic === 'clock') ticks.push(e.data) })
+
+  await redis.start()
+  await waitUntil(async () => (await fetch(`${url}/readyz`)).status === 200, 15_000, 'ready once Redis is up')
+  await waitUntil(() => ticks.length > 0, 5000, 'the clock to start ticking')
+  assert.equal((await post(url, 'in time')).status, 201)
+  const errors = logs.lines.filter((line) => (line.level as number) >= 50)
+  assert.deepEqual(errors, [], 'an outage is logged once, as a state change, not as a failure per request')
 })

@@ -7,13 +7,14 @@
  *   not exist is a 404, not a 400);
  * - a CORS preflight without the headers one needs: 400;
  * - an HTTP/1.1 request without Host: 400 (Node's own check, which answers with no body, is off).
- * 5xx details go to the log, never to the client; no message echoes the query string.
+ * A person's browser (GET, Accept: text/html) gets the same as a page; a 503 says when to retry.
+ * Unexpected failures go to the log, never to the client; no message echoes the query string.
  */
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../../config/schema.ts'
 import {
-  HeadersTooLargeError, HostMissingError, MalformedRequestError, NotFoundError, PreflightError, RequestTimeoutError, errorBody
+  HeadersTooLargeError, HostMissingError, InternalError, MalformedRequestError, NotFoundError, PreflightError, RequestTimeoutError, errorBody
 } from '../../errors.ts'
 import { redactUrl } from '../../logger.ts'
 import { rawErrorAnswer } from '../server.ts'
@@ -36,6 +37,14 @@ export function clientErrorHandler (err: NodeJS.ErrnoException, socket: Socket):
   socket.destroy()
 }
 
+/** How long a client should wait after a 503 (Retry-After); a page saying so reloads itself then. */
+const RETRY_AFTER_SECONDS = 5
+const INTERNAL = new InternalError().code
+
+/** A person following a link gets a page; API clients (and EventSource) get JSON. */
+const wantsPage = (request: FastifyRequest): boolean =>
+  (request.method === 'GET' || request.method === 'HEAD') && request.headers.accept?.includes('text/html') === true
+
 /** Fastify's `frameworkErrors`: errors the router raises before any route. The path is named, never the query. */
 export function frameworkErrors (config: Readonly<Config>) {
   return (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
@@ -47,18 +56,29 @@ export function frameworkErrors (config: Readonly<Config>) {
 }
 
 export async function registerErrorHandling (app: FastifyInstance, config: Readonly<Config>): Promise<void> {
-  app.setErrorHandler((err: FastifyError, request, reply) => {
+  app.setErrorHandler(async (err: FastifyError, request, reply) => {
     const { status, body } = errorBody(err, config.server)
-    if (status >= 500) request.log.error({ err }, 'request failed')
-    return reply.code(status).send(body)
+    // Only what we did not expect is logged here: an expected 5xx (Redis out of reach, the
+    // server full or stopping) is a state the process logs once when it changes.
+    if (body.code === INTERNAL) request.log.error({ err }, 'request failed')
+    reply.code(status)
+    if (status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS))
+    if (wantsPage(request)) {
+      return reply.view('error', {
+        pageTitle: 'Unavailable · Ticker',
+        heading: status === 503 ? 'Unavailable for now' : 'Something went wrong',
+        message: body.message,
+        ...(status === 503 ? { refreshSeconds: RETRY_AFTER_SECONDS } : {})
+      })
+    }
+    return reply.send(body)
   })
 
   async function notFound (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const err = new NotFoundError(request.method, redactUrl(request.url.split('?')[0] ?? ''))
     reply.code(404)
-    // A person following a link gets a page; API clients get JSON.
-    if (request.headers.accept?.includes('text/html') === true) {
-      return reply.view('not-found', { pageTitle: 'Not found · Ticker', message: 'There is nothing at this address.' })
+    if (wantsPage(request)) {
+      return reply.view('error', { pageTitle: 'Not found · Ticker', heading: 'Not found', message: 'There is nothing at this address.' })
     }
     return reply.send({ code: err.code, message: err.message })
   }

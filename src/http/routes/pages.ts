@@ -14,7 +14,7 @@ export default async function pageRoutes (app: FastifyInstance, { config, bus, t
 
   async function notFound (reply: FastifyReply, message: string): Promise<FastifyReply> {
     reply.code(404)
-    return reply.view('not-found', { pageTitle: 'Not found · Ticker', message })
+    return reply.view('error', { pageTitle: 'Not found · Ticker', heading: 'Not found', message })
   }
 
   /** The stream of a set of tiles: every topic they follow, as rendered HTML. */

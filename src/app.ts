@@ -4,7 +4,7 @@
  */
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import cors from '@fastify/cors'
-import { createBus, createCoordinator, type Bus, type TickerEvent } from './bus/index.ts'
+import { createBus, createCoordinator, type Bus } from './bus/index.ts'
 import type { Config } from './config/schema.ts'
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/plugins/errors.ts'
 import { createServerInTurn } from './http/server.ts'
@@ -21,7 +21,7 @@ import { createProducers, Scheduler } from './producers/index.ts'
 import producerRoutes from './http/routes/producers.ts'
 import pageRoutes from './http/routes/pages.ts'
 import { registerWeb, VIEWS_DIR } from './http/plugins/web.ts'
-import { Tiles } from './http/views/tiles.ts'
+import { Dashboard } from './dashboard/index.ts'
 import { Eta } from 'eta'
 import { once } from 'node:events'
 import { setTimeout as delay } from 'node:timers/promises'
@@ -33,7 +33,7 @@ export interface AppParts {
   readonly bus: Bus
   readonly hub: SseHub
   readonly scheduler: Scheduler
-  readonly tiles: Tiles
+  readonly dashboard: Dashboard
   /** Where the separate metrics listener is, when `metrics.separate` is on and the app is ready. */
   metricsAddress: string | undefined
 }
@@ -77,23 +77,17 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     log: app.log.child({ part: 'bus' })
   })
   const eta = new Eta({ views: VIEWS_DIR, cache: true })
-  const tiles = new Tiles(config, eta)
-  // Tiles follow the bus before the hub does: listeners run in order, so a tile already holds an
-  // event when the hub renders that event's html frame.
-  const stopTiles = tiles.follow(bus, (err) => app.log.warn({ err }, 'tiles could not be filled from history'))
+  const dashboard = new Dashboard(config, eta)
+  const stopTiles = dashboard.follow(bus, (err) => app.log.warn({ err }, 'tiles could not be filled from history'))
   // The first paint comes from history: wait for it, unless the bus cannot serve yet (Redis down
   // at start), in which case the tiles fill when it can and /readyz says why not meanwhile.
-  await Promise.race([tiles.filled, delay(STARTUP_FILL_WAIT_MS, undefined, { ref: false })])
+  await Promise.race([dashboard.filled, delay(STARTUP_FILL_WAIT_MS, undefined, { ref: false })])
   const sseLog = app.log.child({ part: 'sse' })
   const hub = new SseHub({
     bus,
     log: sseLog,
     writer: await selectWriter(config.sse.writer, sseLog),
-    formats: new Map([
-      [jsonFormat.name, jsonFormat],
-      // A tile's frame is its whole body: a replay needs only the last event of each topic.
-      ['html', { name: 'html', frame: (event: TickerEvent) => tiles.htmlFrame(event), lastOnly: true }]
-    ]),
+    formats: new Map([[jsonFormat.name, jsonFormat], [dashboard.htmlFormat.name, dashboard.htmlFormat]]),
     retryMs: config.sse.retryMs,
     heartbeatMs: config.sse.heartbeatMs,
     maxQueuedBytes: config.sse.maxQueuedBytes,
@@ -109,7 +103,7 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     publish: async (topic, data, lease) => (await bus.publish(topic, data, lease)).id,
     log: app.log.child({ part: 'producers' })
   })
-  const parts: AppParts = { bus, hub, scheduler, tiles, metricsAddress: undefined }
+  const parts: AppParts = { bus, hub, scheduler, dashboard, metricsAddress: undefined }
   app.decorate('ticker', parts)
   // Producers start once it is known which of them run here (all of them, unless Redis says otherwise).
   app.addHook('onReady', async () => {
@@ -178,7 +172,7 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     }
   }
 
-  const deps: RouteDeps = { config, bus, hub, scheduler, tiles, access: new TopicAccess(config, bus) }
+  const deps: RouteDeps = { config, bus, hub, scheduler, dashboard, access: new TopicAccess(config, bus) }
   await app.register(healthRoutes, deps)
   await app.register(topicRoutes, deps)
   await app.register(streamRoutes, deps)

@@ -42,6 +42,10 @@ export const FencedError = createError<[string]>(
 // Streams
 export const StreamFormatError = createError<[string]>(
   'TICKER_ERR_STREAM_FORMAT', 'format must be one of %s (json is the default), given once', 400)
+export const DashboardUnknownError = createError<[string]>(
+  'TICKER_ERR_DASHBOARD_UNKNOWN', 'There is no dashboard named "%s"', 404)
+export const DashboardStreamQueryError = createError(
+  'TICKER_ERR_DASHBOARD_STREAM_QUERY', 'A dashboard stream (dashboard=) takes no topic, topics or format: it follows its tiles, as HTML', 400)
 export const TooManyTopicsError = createError<[number, number]>(
   'TICKER_ERR_TOO_MANY_TOPICS', 'A stream may follow at most %s topics; got %s', 400)
 export const TooManyConnectionsError = createError(

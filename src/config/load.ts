@@ -11,6 +11,7 @@ import { Value } from '@sinclair/typebox/value'
 import type { TSchema } from '@sinclair/typebox'
 import { validateDetailed } from 'node-cron'
 import { ConfigSchema, RESERVED_TOPIC_NAMES, TOPIC_NAME_RULE, feedStatusTopic, type Config } from './schema.ts'
+import { inferKind, tileProblems } from '../dashboard/catalogue.ts'
 
 /** The shipped defaults; every setting is there. */
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/default.yaml', import.meta.url))
@@ -221,6 +222,7 @@ function dashboardProblems (config: Config): string[] {
   const problems: string[] = []
   for (const [name, dashboard] of Object.entries(config.dashboards)) {
     dashboard.tiles.forEach((tile, i) => {
+      problems.push(...tileProblems(`dashboards.${name}.tiles.${i}`, tile, tile.kind ?? inferKind(tile.topic, config)))
       const field = `dashboards.${name}.tiles.${i}.topic`
       if (config.topics[tile.topic] === undefined) problems.push(`${field}: topic "${tile.topic}" is not declared; add it under \`topics\``)
       else if (config.topics[tile.topic]?.private === true) problems.push(`${field}: "${tile.topic}" is private; dashboards are public, so show only public topics`)

@@ -88,15 +88,68 @@ export const ProducersSchema = Type.Object({
   feeds: Type.Array(FeedSchema, { maxItems: 1000 })
 }, { additionalProperties: false })
 
-export const TILE_KINDS = ['clock', 'system', 'feed', 'generic'] as const
+export const TILE_KINDS = ['clock', 'system', 'feed', 'generic', 'number', 'gauge', 'chart', 'list', 'text', 'status'] as const
 export type TileKind = typeof TILE_KINDS[number]
+
+/** A value's place in a payload: dot-separated keys and array indexes, as in `disks.0.usedPercent`. */
+export const FIELD_PATH_PATTERN = '^[A-Za-z0-9_$-]+(\\.[A-Za-z0-9_$-]+){0,15}$'
+const FieldPath = Type.String({ pattern: FIELD_PATH_PATTERN, maxLength: 200 })
+
+export const LEVELS = ['ok', 'warn', 'critical', 'unknown'] as const
+export type Level = typeof LEVELS[number]
+
+export const NumberFormatSchema = Type.Object({
+  /** number (the default); bytes (1.5 MB); percent (the value is 0-100); duration (the value is seconds). */
+  style: Type.Optional(Type.Union([Type.Literal('number'), Type.Literal('bytes'), Type.Literal('percent'), Type.Literal('duration')])),
+  /** Digits after the point; by default up to 2 for numbers, 1 for bytes and none for percent. */
+  decimals: Type.Optional(Type.Integer({ minimum: 0, maximum: 6 }))
+}, { additionalProperties: false })
+export type NumberFormat = Static<typeof NumberFormatSchema>
+
+export const ThresholdsSchema = Type.Object({
+  warn: Type.Number(),
+  critical: Type.Number(),
+  /** above (the default): high values are bad; below: low values are. */
+  direction: Type.Optional(Type.Union([Type.Literal('above'), Type.Literal('below')]))
+}, { additionalProperties: false })
+export type Thresholds = Static<typeof ThresholdsSchema>
 
 export const TileSchema = Type.Object({
   topic: TopicName,
   /** Heading; defaults to the topic's title. */
   title: Type.Optional(Type.String({ maxLength: 200 })),
   /** How to show the topic; inferred from the producer that feeds it when left out. */
-  kind: Type.Optional(Type.Union(TILE_KINDS.map((k) => Type.Literal(k))))
+  kind: Type.Optional(Type.Union(TILE_KINDS.map((k) => Type.Literal(k)))),
+  /** Grid units across and down (1 by default). */
+  width: Type.Optional(Type.Integer({ minimum: 1, maximum: 4 })),
+  height: Type.Optional(Type.Integer({ minimum: 1, maximum: 4 })),
+  /** number, gauge, text, status: the value shown; list: the array of rows (none: the last events, as a log). */
+  field: Type.Optional(FieldPath),
+  /** chart: the numeric fields drawn, one line each. */
+  fields: Type.Optional(Type.Array(FieldPath, { minItems: 1, maxItems: 6 })),
+  /** Written after numbers: "%", "€", "req/s". */
+  unit: Type.Optional(Type.String({ maxLength: 16 })),
+  format: Type.Optional(NumberFormatSchema),
+  /** number, gauge: colour by level. */
+  thresholds: Type.Optional(ThresholdsSchema),
+  /** gauge: the scale (0-100 by default); chart: a fixed y-range (fitted to the data when left out). */
+  min: Type.Optional(Type.Number()),
+  max: Type.Optional(Type.Number()),
+  /** number: compare with the value this many seconds before the newest (default: the previous event). */
+  changeOverSeconds: Type.Optional(PositiveInt(86_400)),
+  /** chart: samples drawn (ui.chartPoints by default). */
+  points: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
+  /** list: in each row, the field that labels it and the field shown as its value. */
+  label: Type.Optional(FieldPath),
+  value: Type.Optional(FieldPath),
+  /** list: most rows shown. */
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  /** text: most lines shown. */
+  lines: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+  /** status: the field's values mapped to a level; others are unknown. */
+  states: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 100 }), Type.Union(LEVELS.map((l) => Type.Literal(l))))),
+  /** status: what each value is called on screen (the value itself by default). */
+  labels: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 100 }), Type.String({ maxLength: 100 })))
 }, { additionalProperties: false })
 
 export const DashboardSchema = Type.Object({

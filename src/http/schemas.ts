@@ -20,6 +20,8 @@ export const StreamQuerySchema = Type.Object({
   lastEventId: Type.Optional(Type.Array(Type.String())),
   /** A stream format (json, html); once. */
   format: Type.Optional(Type.Array(Type.String())),
+  /** A dashboard's stream (its tiles as HTML), instead of topics and format; once. */
+  dashboard: Type.Optional(Type.Array(Type.String({ maxLength: 64 }))),
   access_token: Type.Optional(Type.String())
 })
 export type StreamQuery = Static<typeof StreamQuerySchema>

@@ -1,9 +1,9 @@
 import type { Bus } from '../bus/index.ts'
+import type { Dashboard } from '../dashboard/index.ts'
 import type { Config } from '../config/schema.ts'
 import type { Scheduler } from '../producers/index.ts'
 import type { SseHub } from '../sse/hub.ts'
 import type { TopicAccess } from './topic-access.ts'
-import type { Tiles } from './views/tiles.ts'
 
 /** What every route plugin is given; routes reach other parts only through these. */
 export interface RouteDeps {
@@ -12,5 +12,5 @@ export interface RouteDeps {
   readonly hub: SseHub
   readonly scheduler: Scheduler
   readonly access: TopicAccess
-  readonly tiles: Tiles
+  readonly dashboard: Dashboard
 }

@@ -4,6 +4,7 @@
  */
 import type { TickerEvent } from '../bus/index.ts'
 import { eventFrame } from './frame.ts'
+import type { ReplayKey } from './handover.ts'
 
 export interface StreamFormat {
   /** As in `?format=`. */
@@ -14,8 +15,11 @@ export interface StreamFormat {
    * counts the failure and sends the event to this format's streams no more.
    */
   frame (event: TickerEvent): Buffer
-  /** True when each frame stands for the whole state of its topic: a replay then needs only the last event of each. */
-  readonly lastOnly?: boolean
+  /**
+   * Set when a frame stands for the whole state of something (an html tile): what that is for an
+   * event. A replay then sends only the last event of each key.
+   */
+  readonly replayKey?: ReplayKey
 }
 
 /** Each event as published: `data` is its JSON. */

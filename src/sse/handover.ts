@@ -11,7 +11,8 @@
  * | reset, then events           | reset (no id: the events set the cursor), events, held, live       |
  * | reset, nothing after it      | reset with the plan's cursor as its id, so the client's next       |
  * |                              | reconnect resumes from there instead of being reset again          |
- * | lastOnly format (html tiles) | as above, with only the last replayed event of each topic          |
+ * | format with a replayKey      | as above, with only the last replayed event of each key (an html   |
+ * |                              | tile: a feed tile's item and status topics share one key)          |
  */
 import type { ReplayPlan, TickerEvent } from '../bus/index.ts'
 
@@ -36,15 +37,18 @@ export interface Handover {
   readonly liveAfterSeq: number
 }
 
-/** The last event of each topic, in bus order. */
-export function lastOfEachTopic (events: readonly TickerEvent[]): TickerEvent[] {
+/** What a replayed event stands for; of events with the same key only the last is replayed. */
+export type ReplayKey = (event: TickerEvent) => string
+
+/** The last event of each key, in bus order. */
+export function lastOfEach (events: readonly TickerEvent[], key: ReplayKey): TickerEvent[] {
   const last = new Map<string, TickerEvent>()
-  for (const event of events) last.set(event.topic, event)
+  for (const event of events) last.set(key(event), event)
   return [...last.values()].sort((a, b) => a.seq - b.seq)
 }
 
-export function planHandover (plan: ReplayPlan, held: readonly PendingFrame[], lastOnly: boolean): Handover {
-  const events = lastOnly ? lastOfEachTopic(plan.events) : plan.events
+export function planHandover (plan: ReplayPlan, held: readonly PendingFrame[], replayKey?: ReplayKey): Handover {
+  const events = replayKey === undefined ? plan.events : lastOfEach(plan.events, replayKey)
   const liveAfterSeq = plan.headSeq
   if (plan.reset === undefined) return { reset: undefined, events, liveAfterSeq }
   const followed = events.length > 0 || held.some((f) => f.seq > liveAfterSeq)

@@ -193,7 +193,7 @@ export class SseHub {
     // The head waits for the plan: head, `retry:` and replay then leave in one write (the head's
     // write is corked until the end of this tick, and the replay joins it).
     session.start(this.#options.writer, headers, this.#retry)
-    const handover = planHandover(plan, session.held, format.lastOnly === true)
+    const handover = planHandover(plan, session.held, format.replayKey)
     if (handover.reset !== undefined) this.#stats.resets++
     if (lastId !== undefined) this.#stats.replayedEvents += handover.events.length
     session.handOver(replaySlices(group, handover, this.#frame, this.#sliceBytes), handover.liveAfterSeq)

@@ -93,10 +93,10 @@ test('first paint has every value, even with JavaScript off', async (t) => {
   t.after(() => context.close())
   const page = await context.newPage()
   await page.goto(url)
-  assert.match(await page.textContent('[data-tile="clock"] .big') ?? '', /^\d\d:\d\d:\d\d$/)
-  assert.equal(await page.textContent('[data-tile="headlines"] .headlines a'), 'Morning headline')
-  assert.match(await page.textContent('[data-tile="notes"] pre') ?? '', /"text": "pinned <b>note<\/b>"/)
-  assert.equal(await page.locator('[data-tile="notes"] pre b').count(), 0, 'published markup is shown as text')
+  assert.match(await page.textContent('[data-topic="clock"] .big') ?? '', /^\d\d:\d\d:\d\d$/)
+  assert.equal(await page.textContent('[data-topic="headlines"] .headlines a'), 'Morning headline')
+  assert.match(await page.textContent('[data-topic="notes"] pre') ?? '', /"text": "pinned <b>note<\/b>"/)
+  assert.equal(await page.locator('[data-topic="notes"] pre b').count(), 0, 'published markup is shown as text')
 })
 
 test('live: the clock ticks, published events appear, light and dark look right, no console errors', async (t) => {
@@ -109,15 +109,15 @@ test('live: the clock ticks, published events appear, light and dark look right,
     const errors = watchErrors(page)
     await page.goto(url)
     await page.waitForSelector('[data-conn="live"]', { timeout: 5000 })
-    const before = await page.textContent('[data-tile="clock"] .big')
-    await waitForText(page, '[data-tile="clock"] .big', (text) => text !== before, 2500)
+    const before = await page.textContent('[data-topic="clock"] .big')
+    await waitForText(page, '[data-topic="clock"] .big', (text) => text !== before, 2500)
 
     const title = `Fresh ${scheme} <script>window.pwned = 1</script> story`
     await publish(url, 'headlines', item(title))
-    await waitForText(page, '[data-tile="headlines"] .headlines a', (text) => text === title, 3000)
+    await waitForText(page, '[data-topic="headlines"] .headlines a', (text) => text === title, 3000)
     assert.equal(await page.evaluate('"pwned" in window'), false)
     await publish(url, 'notes', { scheme })
-    await waitForText(page, '[data-tile="notes"] pre', (text) => text.includes(`"scheme": "${scheme}"`), 3000)
+    await waitForText(page, '[data-topic="notes"] pre', (text) => text.includes(`"scheme": "${scheme}"`), 3000)
     assert.equal(await page.textContent('[data-conn-text]'), 'Live')
     await screenshot(page, `dashboard-${scheme}.png`)
     assert.deepEqual(errors, [])
@@ -139,16 +139,16 @@ test('a server restart: reconnecting, then live again with current values and no
 
   await server.app.close()
   await page.waitForSelector('[data-conn="reconnecting"], [data-conn="offline"]', { timeout: 5000 })
-  const stoppedClock = await page.textContent('[data-tile="clock"] .big')
+  const stoppedClock = await page.textContent('[data-topic="clock"] .big')
 
   server = await startApp(t, boardConfig(port)) // same address, new life: its history starts empty
   await publish(server.url, 'headlines', item('Alpha')) // a feed producer re-publishes what it sees
   await publish(server.url, 'headlines', item('Beta'))
   await publish(server.url, 'headlines', item('Gamma'))
   await page.waitForSelector('[data-conn="live"]', { timeout: 10_000 })
-  await waitForText(page, '[data-tile="headlines"] .headlines a', (text) => text === 'Gamma', 5000)
-  await waitForText(page, '[data-tile="clock"] .big', (text) => text !== stoppedClock, 3000)
-  const headlines = await page.locator('[data-tile="headlines"] .headlines a').allTextContents()
+  await waitForText(page, '[data-topic="headlines"] .headlines a', (text) => text === 'Gamma', 5000)
+  await waitForText(page, '[data-topic="clock"] .big', (text) => text !== stoppedClock, 3000)
+  const headlines = await page.locator('[data-topic="headlines"] .headlines a').allTextContents()
   assert.deepEqual(headlines, ['Gamma', 'Beta', 'Alpha'])
   assert.equal(await page.evaluate('window.sameDocument'), true, 'no reload happened')
 })

@@ -140,3 +140,28 @@ test('producer settings: cron expressions, time zones, URLs and topics are check
   assert.deepEqual(problemsOf(() => buildConfig({ producers: { feeds: [{ name: 'x', url: 'https://e.example/', topic: 'news', color: 'red' }] } })),
     ['producers.feeds.0.color: unknown setting (check its spelling against config/default.yaml)'])
 })
+
+test('dashboard tiles: a missing, unused or contradictory setting, or a bad field path, names the dashboard and tile', () => {
+  const tiles = [
+    { topic: 'system', kind: 'number' },
+    { topic: 'system', kind: 'gauge', field: 'cpuPercent', min: 10, max: 5, thresholds: { warn: 90, critical: 80 } },
+    { topic: 'system', kind: 'chart', fields: ['cpuPercent'], lines: 3 },
+    { topic: 'system', kind: 'text', field: 'a..b' },
+    { topic: 'system', kind: 'status', field: 'state', states: { up: 'fine' } },
+    { topic: 'system', kind: 'number', field: 'x', thresholds: { warn: 10, critical: 20, direction: 'below' } },
+    { topic: 'system', kind: 'list', field: 'disks', label: 'mount' }
+  ]
+  const problems = problemsOf(() => buildConfig({ dashboards: { ops: { title: 'Ops', tiles } } }))
+  assert.deepEqual(problems, [
+    'dashboards.ops.tiles.3.field: expected a string matching ^[A-Za-z0-9_$-]+(\\.[A-Za-z0-9_$-]+){0,15}$, got "a..b"',
+    'dashboards.ops.tiles.4.states.up: expected one of ok, warn, critical, unknown, got "fine"'
+  ], 'the schema first')
+  tiles.splice(3, 2)
+  assert.deepEqual(problemsOf(() => buildConfig({ dashboards: { ops: { title: 'Ops', tiles } } })), [
+    'dashboards.ops.tiles.0: a number tile needs `field`',
+    'dashboards.ops.tiles.1: min (10) must be below max (5)',
+    'dashboards.ops.tiles.1: thresholds: with direction above, warn (90) must be at or below critical (80)',
+    'dashboards.ops.tiles.2.lines: a chart tile does not use `lines`',
+    'dashboards.ops.tiles.3: thresholds: with direction below, warn (10) must be at or above critical (20)'
+  ])
+})

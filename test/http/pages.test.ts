@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { get } from 'node:http'
-import { SUB_TOKEN, publish, readStream, startApp } from '../helper.ts'
+import { Recorder, SUB_TOKEN, publish, readStream, startApp } from '../helper.ts'
 
 const HOSTILE = '<img src=x onerror=alert(1)>'
 
@@ -33,11 +33,11 @@ test('the dashboard renders buffered values on first paint, escaped, with the cu
   assert.ok(!html.includes('javascript:'), 'a javascript: link is not rendered as a link')
   assert.match(html, /<a href="https:\/\/example.com\/calm" rel="noopener noreferrer" target="_blank">Calm news<\/a>/)
   assert.match(html, /Wire &amp; Co/)
-  assert.match(html, /<h2 id="tile-metrics">Custom &lt;metrics&gt;<\/h2>/)
+  assert.match(html, /<h2 id="h-tile-1">Custom &lt;metrics&gt;<\/h2>/)
   assert.match(html, /&quot;n&quot;: 42/)
   assert.ok(html.indexOf(HOSTILE.replaceAll('<', '&lt;').replaceAll('>', '&gt;')) < html.indexOf('Calm news'), 'newest headline first')
   assert.match(html, new RegExp(`data-cursor="${last}"`))
-  assert.match(html, /data-stream="\/stream\?format=html&amp;topics=headlines%2Cheadlines.status%2Cmetrics"/)
+  assert.match(html, /data-stream="\/stream\?dashboard=main"/)
   assert.match(html, /<script type="module" src="\/static\/js\/dashboard.js"><\/script>/)
   assert.doesNotMatch(html, /<script>|<script type="text\/javascript">|<[^>]*\son[a-z]+=/i, 'no inline script, no inline handlers')
 })
@@ -100,20 +100,44 @@ test('static files are revalidated: no-cache with an ETag, 304 when unchanged', 
   assert.equal((await fetch(`${url}/static/../package.json`)).status, 404)
 })
 
-test('format=html streams each event as the rendered, escaped tile, named after the tile', async (t) => {
+test('format=html streams each event as the rendered, escaped tile, named after the tile; a fresh subscriber gets each tile once', async (t) => {
   const { url } = await startApp(t, PAGES)
-  const id = await publish(url, 'headlines', item(HOSTILE, 'https://example.com/x'))
-  const statusId = await publish(url, 'headlines.status', { state: 'error', reason: 'the server answered HTTP 500', lastSuccessAt: null })
-  const { text } = await readStream(`${url}/topics/headlines/stream?format=html`, (s) => s.includes(`id: ${statusId}`))
-  const frames = text.split('\n\n').filter((f) => f.includes('event: '))
-  assert.equal(frames.length, 2)
-  assert.match(frames[0] ?? '', new RegExp(`^id: ${id}\\nevent: headlines\\ndata: `))
-  assert.match(frames[1] ?? '', new RegExp(`^id: ${statusId}\\nevent: headlines\\ndata: `), 'a status event updates the feed tile')
-  assert.match(frames[1] ?? '', /Feed unavailable: the server answered HTTP 500/)
-  assert.ok(!text.includes(HOSTILE))
-  assert.ok(text.includes('&lt;img src=x onerror=alert(1)&gt;'))
+  await publish(url, 'headlines', item(HOSTILE, 'https://example.com/x'))
+  const statusId = await publish(url, 'headlines.status', { feed: 'Wire', state: 'error', reason: 'the server answered HTTP 500', lastSuccessAt: null })
+  const fresh = await readStream(`${url}/topics/headlines/stream?format=html`, (s) => s.includes(`id: ${statusId}`))
+  const frames = fresh.text.split('\n\n').filter((f) => f.includes('event: '))
+  assert.equal(frames.length, 1, 'the feed tile once, though both of its topics had events')
+  assert.match(frames[0] ?? '', new RegExp(`^id: ${statusId}\\nevent: headlines\\ndata: `))
+  assert.match(frames[0] ?? '', /Wire could not be fetched \(the server answered HTTP 500\); these are the headlines it had/)
+  assert.ok(!fresh.text.includes(HOSTILE))
+  assert.ok(fresh.text.includes('&lt;img src=x onerror=alert(1)&gt;'))
+
+  // Live, each event updates the tile: an item, then its feed's status.
+  const live = new Recorder(t, `${url}/topics/headlines/stream?format=html&lastEventId=${statusId}`, ['headlines'])
+  await live.opened()
+  const itemId = await publish(url, 'headlines', item('Calm again', 'https://example.com/calm'))
+  const okId = await publish(url, 'headlines.status', { feed: 'Wire', state: 'ok', reason: null })
+  const liveFrames = await live.count(2)
+  assert.deepEqual(liveFrames.map((e) => e.id), [itemId, okId])
+  assert.match(liveFrames[0]?.data ?? '', /Calm again/)
+  assert.doesNotMatch(liveFrames[1]?.data ?? '', /could not be fetched/)
   const bad = await fetch(`${url}/stream?format=xml`)
   assert.equal(bad.status, 400)
+})
+
+test('a dashboard\'s stream: each tile it changes, by the tile\'s id; it takes no topics or format', async (t) => {
+  const { url } = await startApp(t, PAGES)
+  const id = await publish(url, 'metrics', { n: 7 })
+  const { text } = await readStream(`${url}/stream?dashboard=main`, (s) => s.includes(`id: ${id}`))
+  assert.match(text, new RegExp(`id: ${id}\\nevent: tile-1\\ndata: `))
+  const ops = await readStream(`${url}/stream?dashboard=ops`, (s) => s.includes(`id: ${id}`))
+  assert.match(ops.text, new RegExp(`id: ${id}\\nevent: tile-0\\ndata: `))
+  const unknown = await fetch(`${url}/stream?dashboard=nope`)
+  assert.deepEqual([unknown.status, (await unknown.json() as { code: string }).code], [404, 'TICKER_ERR_DASHBOARD_UNKNOWN'])
+  for (const query of ['dashboard=main&format=json', 'dashboard=main&topic=metrics', 'dashboard=main&dashboard=ops']) {
+    const res = await fetch(`${url}/stream?${query}`)
+    assert.equal(res.status, query.endsWith('ops') ? 404 : 400, query)
+  }
 })
 
 test('GET /embed shows copy-paste snippets for iframe, EventSource and htmx', async (t) => {

@@ -11,7 +11,7 @@ import { scrape } from '../metrics/scrape.ts'
 
 test('html and json streams of many new names leave no tile, session or metric series behind', async (t) => {
   const { app, url } = await startApp(t, { bus: { allowUndeclaredTopics: true } })
-  const tilesBefore = app.ticker.tiles.size
+  const tilesBefore = app.ticker.dashboard.size
   for (let round = 0; round < 20; round++) {
     const names = Array.from({ length: MAX_TOPICS_PER_STREAM }, (_, i) => `r${round}-n${i}`)
     for (const format of ['html', 'json']) {
@@ -20,11 +20,11 @@ test('html and json streams of many new names leave no tile, session or metric s
     }
   }
   await waitUntil(() => app.ticker.hub.size === 0, 5000, 'every stream closed')
-  assert.equal(app.ticker.tiles.size, tilesBefore, 'no tile for a name nobody published to')
+  assert.equal(app.ticker.dashboard.size, tilesBefore, 'no tile for a name nobody published to')
   assert.equal(app.ticker.hub.subscribers('r0-n0'), 0)
   assert.doesNotMatch(await scrape(url), /r\d+-n\d+/, 'no metric series for such names')
   // A publish is what creates a topic, and with it its tile and its series.
   await publish(url, 'r0-n0', 1)
-  assert.equal(app.ticker.tiles.size, tilesBefore + 1)
+  assert.equal(app.ticker.dashboard.size, tilesBefore + 1)
   assert.match(await scrape(url), /topic="r0-n0"/)
 })

@@ -9,7 +9,8 @@ import type { RouteDeps } from '../types.ts'
 
 const THEMES = new Set(['auto', 'light', 'dark'])
 
-export default async function pageRoutes (app: FastifyInstance, { config, bus, tiles, access }: RouteDeps): Promise<void> {
+export default async function pageRoutes (app: FastifyInstance, { config, bus, dashboard, access }: RouteDeps): Promise<void> {
+  const { catalogue } = dashboard
   const names = Object.keys(config.dashboards)
 
   async function notFound (reply: FastifyReply, message: string): Promise<FastifyReply> {
@@ -17,33 +18,30 @@ export default async function pageRoutes (app: FastifyInstance, { config, bus, t
     return reply.view('error', { pageTitle: 'Not found · Ticker', heading: 'Not found', message })
   }
 
-  /** The stream of a set of tiles: every topic they follow, as rendered HTML. */
-  const streamUrl = (topics: readonly string[]): string =>
-    `/stream?format=html&topics=${encodeURIComponent(tiles.topicsOf(topics).join(','))}`
-
-  async function dashboard (reply: FastifyReply, name: string): Promise<FastifyReply> {
+  async function dashboardPage (reply: FastifyReply, name: string): Promise<FastifyReply> {
+    const tiles = catalogue.dashboard(name)
     const dash = config.dashboards[name]
-    if (dash === undefined) return notFound(reply, `There is no dashboard named "${name}".`)
+    if (tiles === undefined || dash === undefined) return notFound(reply, `There is no dashboard named "${name}".`)
     const cursor = await bus.cursor() // before reading tiles: a tile may then be newer, never older
-    const views = dash.tiles.map((tile) => ({ ...tiles.view(tile.topic), ...(tile.title === undefined ? {} : { title: tile.title }) }))
     return reply.view('dashboard', {
       pageTitle: dash.title,
       title: dash.title,
       live: true,
       cursor,
-      streamUrl: streamUrl(dash.tiles.map((t) => t.topic)),
-      tiles: views,
+      streamUrl: `/stream?dashboard=${encodeURIComponent(name)}`,
+      tiles: tiles.map((tile) => dashboard.view(tile)),
       dashboards: names.map((n, i) => ({ title: config.dashboards[n]?.title ?? n, href: i === 0 ? '/' : `/d/${n}`, current: n === name }))
     })
   }
 
-  app.get('/', async (_request, reply) => dashboard(reply, names[0] as string))
-  app.get<{ Params: { name: string } }>('/d/:name', async (request, reply) => dashboard(reply, request.params.name))
+  app.get('/', async (_request, reply) => dashboardPage(reply, names[0] as string))
+  app.get<{ Params: { name: string } }>('/d/:name', async (request, reply) => dashboardPage(reply, request.params.name))
 
   app.get<{ Params: { topic: string }, Querystring: { theme?: string, compact?: string } }>('/embed/:topic', async (request, reply) => {
     const { topic } = request.params
     // The tile may show more than the topic named (a feed tile shows its status): all of it must be public.
-    const shown = tiles.definition(topic).topics
+    const tile = catalogue.ofTopic(topic)
+    const shown = tile.topics
     if (!bus.hasTopic(topic) || shown.some((t) => access.isPrivate(t))) return notFound(reply, `There is no public topic named "${topic}".`)
     const theme = THEMES.has(request.query.theme ?? '') ? request.query.theme : 'auto'
     const compact = request.query.compact === '1' || request.query.compact === 'true'
@@ -51,19 +49,19 @@ export default async function pageRoutes (app: FastifyInstance, { config, bus, t
     reply.removeHeader('x-frame-options')
     const cursor = await bus.cursor()
     return reply.view('embed', {
-      pageTitle: `${tiles.definition(topic).title} · Ticker`,
+      pageTitle: `${tile.title} · Ticker`,
       bodyClass: compact ? 'embedded compact' : 'embedded',
       theme,
       live: true,
       cursor,
-      streamUrl: streamUrl([topic]),
-      tile: tiles.view(topic)
+      streamUrl: `/topics/${encodeURIComponent(topic)}/stream?format=html`,
+      tile: dashboard.view(tile)
     })
   })
 
   app.get('/embed', async (request: FastifyRequest, reply) => {
     const topics = (await access.readableTopics(request)).filter((t) => !access.isPrivate(t))
-    const topic = topics.find((t) => tiles.definition(t).kind === 'feed') ?? topics[0] ?? 'clock'
+    const topic = topics.find((t) => catalogue.ofTopic(t).kind === 'feed') ?? topics[0] ?? 'clock'
     const origin = `${request.protocol}://${request.host}`
     return reply.view('embed-help', { pageTitle: 'Embed a tile · Ticker', topic, topics, snippets: snippets(origin, topic) })
   })

@@ -1,6 +1,7 @@
 /**
  * SSE routes: `GET /topics/:topic/stream` (one topic) and `GET /stream?topic=a&topic=b`
- * (several topics on one connection; `topics=a,b` works too; none given: every readable topic).
+ * (several topics on one connection; `topics=a,b` works too; none given: every readable topic;
+ * `dashboard=name`: that dashboard's tiles, each as an SSE event named by its id, as HTML).
  *
  * The resume point is the `Last-Event-ID` header, else the `lastEventId` query parameter
  * (a new EventSource cannot send the header). Anything unusable there means `reset`, never an error.
@@ -8,7 +9,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import {
-  ShuttingDownError, StreamFormatError, TooManyConnectionsError, TooManyConnectionsFromClientError, TooManyTopicsError
+  DashboardStreamQueryError, DashboardUnknownError, ShuttingDownError, StreamFormatError, TooManyConnectionsError, TooManyConnectionsFromClientError, TooManyTopicsError
 } from '../../errors.ts'
 import type { StreamFormat } from '../../sse/formats.ts'
 import type { Refusal } from '../../sse/hub.ts'
@@ -63,7 +64,7 @@ const REFUSALS: Record<Refusal, () => Error> = {
   'per-ip': () => new TooManyConnectionsFromClientError()
 }
 
-export default async function streamRoutes (app: FastifyInstance, { hub, access, tiles }: RouteDeps): Promise<void> {
+export default async function streamRoutes (app: FastifyInstance, { hub, access, dashboard }: RouteDeps): Promise<void> {
   function formatOf (query: StreamQuery): StreamFormat {
     const [name = 'json', ...more] = query.format ?? []
     const format = hub.format(name)
@@ -71,11 +72,10 @@ export default async function streamRoutes (app: FastifyInstance, { hub, access,
     return format
   }
 
-  async function openStream (request: FastifyRequest<{ Querystring: StreamQuery }>, reply: FastifyReply, named: string[]): Promise<FastifyReply | undefined> {
-    const format = formatOf(request.query)
+  async function openStream (request: FastifyRequest<{ Querystring: StreamQuery }>, reply: FastifyReply, named: string[], format = formatOf(request.query)): Promise<FastifyReply | undefined> {
     // An html stream follows whole tiles, and a tile may show more than the topic named (a feed
     // tile shows its status topic too): every topic whose data it renders must be readable.
-    const topics = format.name === 'html' ? tiles.topicsOf(named) : named
+    const topics = format === dashboard.htmlFormat ? dashboard.catalogue.topicsOf(named) : named
     if (topics.length > MAX_TOPICS_PER_STREAM) throw new TooManyTopicsError(MAX_TOPICS_PER_STREAM, topics.length)
     for (const topic of topics) if (!named.includes(topic)) access.assertReadable(request, topic)
     if (request.method === 'HEAD') return reply.headers(streamHead(reply)).send()
@@ -94,6 +94,18 @@ export default async function streamRoutes (app: FastifyInstance, { hub, access,
   const options = { config: { securityHeaders: false }, schema: { querystring: StreamQuerySchema } }
 
   app.get<{ Querystring: StreamQuery }>('/stream', options, async (request, reply) => {
+    const [board, ...more] = request.query.dashboard ?? []
+    if (board !== undefined) {
+      // A dashboard's own stream: its tiles, each by its id, as rendered HTML.
+      const format = dashboard.dashboardFormat(board)
+      if (format === undefined || more.length > 0) throw new DashboardUnknownError(board)
+      if (request.query.format !== undefined || request.query.topic !== undefined || request.query.topics !== undefined) {
+        throw new DashboardStreamQueryError()
+      }
+      const topics = dashboard.dashboardTopics(board)
+      for (const topic of topics) access.assertReadable(request, topic)
+      return openStream(request, reply, topics, format)
+    }
     const named = topicsFromQuery(request.query)
     if (named.length > MAX_TOPICS_PER_STREAM) throw new TooManyTopicsError(MAX_TOPICS_PER_STREAM, named.length)
     for (const topic of named) access.assertReadable(request, topic)

@@ -77,6 +77,7 @@ export class RedisLeases implements RunCoordinator {
   }
 
   leaseFor (producer: string): RunLease | undefined {
+    if (this.#stopped) return undefined
     const held = this.#held.get(producer)
     return held !== undefined && this.#now() < held.validUntil ? { producer, token: held.token } : undefined
   }
@@ -132,9 +133,10 @@ export class RedisLeases implements RunCoordinator {
         }
         const [token, holder] = await redis.tickerLeaseAcquire(keys.lease(producer), keys.fence(producer), instance, ttlMs)
         this.#runners.set(producer, holder.slice(0, holder.lastIndexOf(' ')))
-        if (token === 0 || this.#stopped) return
+        if (token === 0) return
+        // Held even when stop() came meanwhile: stop() waits for this pass, then gives it up.
         this.#held.set(producer, { token, validUntil: asked + ttlMs })
-        log.info({ producer, token }, 'took the lease of a producer: it runs on this instance')
+        if (!this.#stopped) log.info({ producer, token }, 'took the lease of a producer: it runs on this instance')
       } catch {
         // Redis out of reach: the lease runs out on its own (leaseFor says so); the bus logged the loss.
       }

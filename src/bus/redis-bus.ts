@@ -63,7 +63,6 @@ const REDIS_BUSY_REPLIES = new Set(['LOADING', 'READONLY', 'MASTERDOWN', 'BUSY',
 /** The reader waits this long for new events before it looks at the epoch again. */
 const READ_BLOCK_MS = 1000
 /** Events kept by seq, so that replays share event objects (and their encoded frames) with live fan-out. */
-const RECENT_EVENTS = 10_000
 /** How long publish() waits for this instance's reader to hand its event to the listeners. */
 const DELIVERY_WAIT_MS = 5000
 
@@ -113,7 +112,14 @@ export class RedisBus implements Bus {
   readonly #gapListeners = new Set<() => void>()
   /** Topics this instance knows to exist: declared, created by publishing (here or elsewhere). */
   readonly #known = new Set<string>()
-  readonly #recent = new Map<number, TickerEvent>()
+  /**
+   * Per topic, the events this instance made from Redis's entries, by seq, at most the topic's
+   * capacity: live delivery, replays and history share one object per event, so an instance holds
+   * what a memory bus would, however many streams resume far back.
+   */
+  readonly #cache = new Map<string, Map<number, TickerEvent>>()
+  /** Counts epoch adoptions: a read issued before the latest is stale (it follows the old history). */
+  #generation = 0
   /** Events published here, waiting for the reader to hand them to the listeners. */
   readonly #own = new Map<number, { event: TickerEvent, delivered: () => void }>()
   #epoch = ''
@@ -317,8 +323,12 @@ export class RedisBus implements Bus {
     while (!this.#closed) {
       try {
         await this.#reach()
+        const generation = this.#generation
         const batch = await this.#readBatch()
         if (this.#closed) return
+        // A new epoch was adopted while the read was out (by a publish or a read): the batch
+        // continues the old history's position, so it is dropped and the new one read from its start.
+        if (generation !== this.#generation) continue
         if (batch === 'no answer') {
           // A Redis that stopped answering (a partition, a hung server): reconnect the reader,
           // and serve 503 until #reach() gets through.
@@ -437,6 +447,8 @@ export class RedisBus implements Bus {
     const own = this.#own.get(seq)
     this.#own.delete(seq)
     const event = own?.event ?? this.#event(field(fields, 'p'), id, fields)
+    if (own !== undefined) this.#remember(event)
+    this.#known.add(event.topic) // created on another instance, perhaps
     for (const listener of this.#listeners) {
       try {
         listener(event)
@@ -481,8 +493,9 @@ export class RedisBus implements Bus {
     if (epoch === this.#epoch) return
     const previous = this.#epoch
     this.#epoch = epoch
-    this.#recent.clear()
+    this.#cache.clear()
     if (previous === '') return
+    this.#generation++
     this.#log.warn({ was: previous, now: epoch }, 'Redis has a new epoch (its history was lost): open streams end, and clients that resume get reset')
     this.#readFrom = readFrom
     this.#deliveredSeq = seqOf(readFrom)
@@ -494,15 +507,34 @@ export class RedisBus implements Bus {
   /** The event of a stream entry, shared with the event of the same seq seen before. */
   #event (topic: string, id: string, fields: readonly string[]): TickerEvent {
     const seq = seqOf(id)
-    const seen = this.#recent.get(seq)
-    if (seen !== undefined && seen.topic === topic) return seen
+    const seen = this.#cache.get(topic)?.get(seq)
+    if (seen !== undefined) return seen
     const json = field(fields, 'd')
     const event: TickerEvent = Object.freeze({
       id: formatId(this.#epoch, seq), seq, topic, time: Number(field(fields, 't')), data: JSON.parse(json) as unknown, json
     })
-    this.#recent.set(seq, event)
-    if (this.#recent.size > RECENT_EVENTS) this.#recent.delete(this.#recent.keys().next().value as number)
+    this.#remember(event)
     return event
+  }
+
+  /** Keeps `event` for sharing, forgetting the topic's earliest-kept one past its capacity. */
+  #remember (event: TickerEvent): void {
+    let cache = this.#cache.get(event.topic)
+    if (cache === undefined) {
+      cache = new Map()
+      this.#cache.set(event.topic, cache)
+    }
+    cache.set(event.seq, event)
+    if (cache.size > (this.#options.declared[event.topic] ?? this.#options.defaults).capacity) {
+      cache.delete(cache.keys().next().value as number)
+    }
+  }
+
+  /** Events this instance holds in memory for sharing: at most the sum of its topics' capacities. */
+  get heldEvents (): number {
+    let held = 0
+    for (const cache of this.#cache.values()) held += cache.size
+    return held
   }
 
   /** The events of `entries` that are younger than the topic's maxAgeSeconds. */

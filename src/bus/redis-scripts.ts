@@ -110,18 +110,19 @@ return redis.call('GET', KEYS[1])
 
 /**
  * KEYS: lease, fence. ARGV: instance, ttlMs. Returns {token, holder}: token 0 when another holds it.
- * A fence counter that is missing (Redis lost its data) starts from Redis's clock in µs, so no
- * token granted after a loss equals one granted before it.
+ * A token is the larger of one past the last and Redis's clock in µs: so even when the counter
+ * went back or is gone (Redis restored from an older snapshot, a replica that missed writes, data
+ * lost), no token granted later equals or undercuts one granted before.
  */
 export const LEASE_ACQUIRE = `
 local held = redis.call('GET', KEYS[1])
 if held then return {0, held} end
-if redis.call('EXISTS', KEYS[2]) == 0 then
-  local t = redis.call('TIME')
-  redis.call('SET', KEYS[2], t[1] .. string.format('%06d', tonumber(t[2])))
-end
-local token = redis.call('INCR', KEYS[2])
-local value = ARGV[1] .. ' ' .. string.format('%.0f', token) -- all digits (Lua would write 1.79e+15)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local token = math.max((tonumber(redis.call('GET', KEYS[2])) or 0) + 1, now)
+local digits = string.format('%.0f', token) -- all digits (Lua would write 1.79e+15)
+redis.call('SET', KEYS[2], digits)
+local value = ARGV[1] .. ' ' .. digits
 redis.call('SET', KEYS[1], value, 'PX', ARGV[2])
 return {token, value}
 `

@@ -245,4 +245,84 @@ if (missing !== undefined) {
     const next = await full.publish('b', 'after')
     assert.equal(next.seq, first.seq + 1, 'the refused publish took no ID')
   })
+  test('redis: replays share one object per event with live delivery and each other, and an instance holds at most its topics\' capacities', async () => {
+    const prefix = randomUUID()
+    const rules: TopicRules = { ...RULES, declared: { big: { capacity: 12_000, maxAgeSeconds: 3600 }, small: { capacity: 20, maxAgeSeconds: 3600 } } }
+    const reader = await bus(rules, prefix)
+    const writer = await bus(rules, prefix)
+    let last = ''
+    reader.subscribe((e) => { last = e.id })
+    for (let i = 0; i < 12_000; i += 500) {
+      const sent = await Promise.all(Array.from({ length: 500 }, async (_, j) => writer.publish(j % 10 === 0 ? 'small' : 'big', i + j)))
+      if (i + 500 >= 12_000) await waitUntil(() => last === sent.at(-1)?.id, 10_000, 'the reader to get every event')
+    }
+    const from = `${reader.epoch}-0`
+    const [one, two] = [await reader.replay(['big'], from), await reader.replay(['big'], from)]
+    assert.equal(one.events.length, 10_800)
+    assert.ok(one.events.every((e, i) => e === two.events[i]), 'the same objects, not a copy per resume')
+    assert.equal(reader.heldEvents, 10_800 + 20, 'what the topics keep, not every event seen')
+  })
+
+  test('redis: a flush under a running instance: it reads the new history from its start, missing nothing, even when a read adopted it first', async (t) => {
+    const own = await startRedis(t)
+    const rules: TopicRules = { ...RULES }
+    const a = await RedisBus.connect({ ...rules, url: own.url, keyPrefix: 'p' })
+    const b = await RedisBus.connect({ ...rules, url: own.url, keyPrefix: 'p' })
+    buses.push(a, b)
+    const seen: string[] = []
+    a.subscribe((e) => seen.push(String(e.data)), () => seen.push('gap'))
+    for (let i = 0; i < 3; i++) await a.publish('b', `old-${i}`)
+    await waitUntil(() => seen.length === 3, 5000, 'the old events')
+    const raw = new Redis(own.url)
+    t.after(() => raw.disconnect())
+    await raw.flushall()
+    const published = [b.publish('b', 'new-1')]
+    await waitUntil(async () => (await raw.get('{p}:epoch')) !== null, 5000, 'the new epoch')
+    await a.history('b', undefined, 10) // a read adopts the new epoch while the reader waits on the old position
+    for (let i = 2; i <= 6; i++) published.push(b.publish('b', `new-${i}`))
+    await Promise.all(published)
+    await waitUntil(() => seen.includes('new-6'), 10_000, 'the new events')
+    assert.deepEqual(seen, ['old-0', 'old-1', 'old-2', 'gap', 'new-1', 'new-2', 'new-3', 'new-4', 'new-5', 'new-6'])
+  })
+
+  test('redis: after Redis went back to an older snapshot, a new lease holder\'s token is above the last one, and that holder is fenced', async (t) => {
+    const own = await startRedis(t)
+    const rules: TopicRules = { ...RULES }
+    const a = await RedisBus.connect({ ...rules, url: own.url, keyPrefix: 'p' })
+    const b = await RedisBus.connect({ ...rules, url: own.url, keyPrefix: 'p' })
+    buses.push(a, b)
+    const earlier = a.coordinator({ instance: 'earlier', producers: ['feed'], ttlMs: 1000 })
+    await earlier.ready()
+    await earlier.stop()
+    const raw = new Redis(own.url)
+    t.after(() => raw.disconnect())
+    await raw.save() // the snapshot Redis will come back from
+    const first = a.coordinator({ instance: 'first', producers: ['feed'], ttlMs: 1000 })
+    await first.ready()
+    const lease = first.leaseFor('feed')
+    assert.ok(lease)
+    // `first` pauses (its run in flight keeps this lease) and stops renewing; Redis crashes.
+    await first.stop()
+    await own.stop()
+    await own.start() // from the snapshot: the fence counter is back where it was before `first`
+    const next = b.coordinator({ instance: 'next', producers: ['feed'], ttlMs: 1000 })
+    t.after(() => next.stop())
+    await waitUntil(() => next.leaseFor('feed') !== undefined, 10_000, 'the next holder to take the lease')
+    assert.ok((next.leaseFor('feed')?.token ?? 0) > lease.token, 'a later grant has a larger token')
+    await waitUntil(() => a.state === 'up', 10_000, 'the first instance to be back')
+    await assert.rejects(a.publish('b', 'late', lease), { code: 'TICKER_ERR_FENCED' })
+    assert.equal(await first.saveState(lease, { stale: true }), false)
+  })
+
+  test('redis: a topic created by another instance is known here once its first event arrives', async () => {
+    const prefix = randomUUID()
+    const rules: TopicRules = { ...RULES, allowUndeclared: true }
+    const here = await bus(rules, prefix)
+    const there = await bus(rules, prefix)
+    let got = 0
+    here.subscribe((e) => { if (e.topic === 'made.there') got++ })
+    await there.publish('made.there', 1)
+    await waitUntil(() => got === 1, 5000, 'the event')
+    assert.equal(here.hasTopic('made.there'), true)
+  })
 }

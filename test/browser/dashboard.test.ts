@@ -97,6 +97,8 @@ test('first paint has every value, even with JavaScript off', async (t) => {
   assert.equal(await page.textContent('[data-topic="headlines"] .headlines a'), 'Morning headline')
   assert.match(await page.textContent('[data-topic="notes"] pre') ?? '', /"text": "pinned <b>note<\/b>"/)
   assert.equal(await page.locator('[data-topic="notes"] pre b').count(), 0, 'published markup is shown as text')
+  assert.match(await page.locator('.conn:visible').textContent() ?? '', /^Updates need JavaScript/, 'not "Connecting…" forever')
+  assert.equal(await page.locator('.conn:visible').count(), 1)
 })
 
 test('live: the clock ticks, published events appear, light and dark look right, no console errors', async (t) => {
@@ -140,12 +142,18 @@ test('a server restart: reconnecting, then live again with current values and no
   await server.app.close()
   await page.waitForSelector('[data-conn="reconnecting"], [data-conn="offline"]', { timeout: 5000 })
   const stoppedClock = await page.textContent('[data-topic="clock"] .big')
+  // Every tile says its data is stale, and since when; the frozen clock with them.
+  await page.waitForSelector('body.stale', { timeout: 2000 })
+  assert.equal(await page.locator('[data-tile] .stale-note').count(), 3)
+  assert.match(await page.locator('[data-topic="clock"] .stale-note').textContent() ?? '', /^Not live since \d/)
+  await screenshot(page, 'dashboard-stale.png')
 
   server = await startApp(t, boardConfig(port)) // same address, new life: its history starts empty
   await publish(server.url, 'headlines', item('Alpha')) // a feed producer re-publishes what it sees
   await publish(server.url, 'headlines', item('Beta'))
   await publish(server.url, 'headlines', item('Gamma'))
   await page.waitForSelector('[data-conn="live"]', { timeout: 10_000 })
+  assert.equal(await page.locator('.stale-note').count(), 0, 'live again: no tile says it is stale')
   await waitForText(page, '[data-topic="headlines"] .headlines a', (text) => text === 'Gamma', 5000)
   await waitForText(page, '[data-topic="clock"] .big', (text) => text !== stoppedClock, 3000)
   const headlines = await page.locator('[data-topic="headlines"] .headlines a').allTextContents()

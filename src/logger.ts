@@ -31,9 +31,21 @@ export function redactUrl (url: string): string {
   return `${url.slice(0, q + 1)}${params.join('&')}`
 }
 
+/**
+ * What Fastify's own "Server listening at" line is made to say (its `listenTextResolver`), so that
+ * the logger drops it: the process logs one startup summary of its own instead.
+ */
+export const UNLOGGED_LISTEN_TEXT = 'ticker:unlogged-listen-text'
+
 export function loggerOptions (config: Readonly<Config>, options: { prettyLogs?: boolean, logStream?: { write (line: string): void } }): FastifyServerOptions['logger'] {
   return {
     level: config.log.level,
+    hooks: {
+      logMethod (args, method) {
+        if (args[0] === UNLOGGED_LISTEN_TEXT) return
+        method.apply(this, args)
+      }
+    },
     ...(options.prettyLogs === true ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {}),
     ...(options.logStream === undefined ? {} : { stream: options.logStream }),
     serializers: {

@@ -3,6 +3,8 @@
  */
 import { buildApp } from './app.ts'
 import { ConfigError, loadConfig } from './config/load.ts'
+import type { Config } from './config/schema.ts'
+import { UNLOGGED_LISTEN_TEXT } from './logger.ts'
 
 async function main (): Promise<void> {
   let config
@@ -21,6 +23,7 @@ async function main (): Promise<void> {
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return
     stopping = true
+    const streams = app.ticker.hub.size
     app.log.info({ signal }, 'shutting down')
     const deadline = setTimeout(() => {
       app.log.error({ timeoutMs: config.server.shutdownTimeoutMs }, 'shutdown took too long; exiting anyway')
@@ -28,6 +31,8 @@ async function main (): Promise<void> {
     }, config.server.shutdownTimeoutMs).unref()
     app.close().then(() => {
       clearTimeout(deadline)
+      app.log.info({ streams, producers: app.ticker.scheduler.state().length },
+        `stopped: ended ${streams} open stream${streams === 1 ? '' : 's'}, stopped the producers, closed the ${config.bus.backend} bus`)
       process.exit(0)
     }, (err: unknown) => {
       app.log.error({ err }, 'shutdown failed')
@@ -37,14 +42,29 @@ async function main (): Promise<void> {
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
 
-  const address = await app.listen({ host: config.server.host, port: config.server.port, backlog: config.server.listenBacklog })
-  app.log.info({
+  const address = await app.listen({
+    host: config.server.host,
+    port: config.server.port,
+    backlog: config.server.listenBacklog,
+    listenTextResolver: () => UNLOGGED_LISTEN_TEXT
+  })
+  const summary = startupSummary(config, address, app.ticker.scheduler.state().map((p) => `${p.name} (${p.schedule})`), app.ticker.metricsAddress)
+  app.log.info(summary, `Ticker listening on ${address}: ${summary.backend} bus, ${summary.topics.length} topics, ` +
+    `${summary.producers.length} producers, publishing ${summary.publishing}, dashboard at ${address}/`)
+}
+
+/** What is in effect, in one line: what an operator checks first. */
+function startupSummary (config: Readonly<Config>, address: string, producers: string[], metricsAddress: string | undefined) {
+  return {
     address,
     backend: config.bus.backend,
     topics: Object.keys(config.topics),
-    producers: app.ticker.scheduler.state().map((p) => `${p.name} (${p.schedule})`),
-    metrics: config.metrics.enabled ? (app.ticker.metricsAddress ?? address) + '/metrics' : 'off'
-  }, `Ticker listening on ${address}`)
+    producers,
+    publishing: config.auth.publishToken === '' ? 'off (set TICKER_PUBLISH_TOKEN to enable it)' : 'on',
+    corsOrigins: config.cors.origins.length === 0 ? 'none' : config.cors.origins.join(', '),
+    frameAncestors: config.embed.frameAncestors.length === 0 ? 'this origin only' : config.embed.frameAncestors.join(', '),
+    metrics: config.metrics.enabled ? (metricsAddress ?? address) + '/metrics' : 'off'
+  }
 }
 
 main().catch((err: unknown) => {

@@ -67,8 +67,26 @@ function readYamlFile (path: string): unknown {
     return doc
   } catch (err) {
     if (err instanceof ConfigError) throw err
-    throw new ConfigError([`${path}: not valid YAML: ${(err as Error).message.split('\n')[0]}`])
+    throw new ConfigError([yamlProblem(path, text, err as Error)])
   }
+}
+
+/**
+ * A YAML syntax error as one sentence naming its line: "config.yaml, line 3: not valid YAML: all
+ * mapping items must start at the same column." A quote left open is named where it opens, not
+ * at the end of the file where the parser gave up.
+ */
+function yamlProblem (path: string, text: string, err: Error & { code?: string, linePos?: Array<{ line: number, col: number }> }): string {
+  let line = err.linePos?.[0]?.line
+  let reason = (err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '')
+  const quote = /Missing closing "quote/.test(reason) ? '"' : /Missing closing 'quote/.test(reason) ? "'" : undefined
+  if (quote !== undefined) {
+    const opened = text.split('\n').findIndex((l) => (l.split(quote).length - 1 - (l.split(`\\${quote}`).length - 1)) % 2 === 1)
+    if (opened !== -1) line = opened + 1
+    reason = `a ${quote === '"' ? 'double' : 'single'}-quoted string opens here and is never closed`
+  }
+  const where = line === undefined ? path : `${path}, line ${line}`
+  return `${where}: not valid YAML: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}.`
 }
 
 /** A number from the environment when it looks like one; otherwise the raw string, which validation then names. */

@@ -19,6 +19,8 @@ export type FetchResult =
   | { readonly kind: 'ok', readonly status: number, readonly body: string, readonly contentType: string, readonly etag?: string, readonly lastModified?: string, readonly url: string }
 
 export class FeedFetchError extends Error {
+  /** A failure of the network or of the feed's server, not of Ticker: logged without a stack. */
+  readonly expected = true
   /** HTTP status, when the server answered. */
   readonly status: number | undefined
   /** From Retry-After on 429/503, in ms. */

@@ -55,6 +55,17 @@ interface Slot {
   lastSuccessAt: number | undefined
   lastError: string | undefined
   lastDurationMs: number | undefined
+  /** Failures in a row; the log speaks when this starts, when the reason changes and when it ends. */
+  failingRuns: number
+}
+
+/**
+ * A failure that is no fault of Ticker's (a network error, a feed's server, Redis out of reach,
+ * a run that timed out): logged as one line, without a stack.
+ */
+function isExpected (err: Error): boolean {
+  return (err as { expected?: unknown }).expected === true || err instanceof RunTimeoutError ||
+    (err as { code?: unknown }).code?.toString().startsWith('TICKER_ERR_') === true
 }
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString())
@@ -87,7 +98,8 @@ export class Scheduler {
         lastRunAt: undefined,
         lastSuccessAt: undefined,
         lastError: undefined,
-        lastDurationMs: undefined
+        lastDurationMs: undefined,
+        failingRuns: 0
       }
       return slot
     })
@@ -198,15 +210,22 @@ export class Scheduler {
       slot.lastRun = run.then(() => {}, () => {})
       await Promise.race([run, rejectOnAbort(signal)])
       slot.lastSuccessAt = this.#now()
+      if (slot.failingRuns > 0) log.info({ failedRuns: slot.failingRuns }, `producer ${producer.name} works again`)
+      slot.failingRuns = 0
       slot.lastError = undefined
     } catch (err) {
       error = err instanceof Error ? err : new Error(String(err))
       outcome = signal.reason instanceof RunTimeoutError ? 'timeout' : 'error'
       if (signal.reason instanceof StoppedError) return
+      const changed = slot.failingRuns === 0 || slot.lastError !== error.message
       slot.lastError = error.message
+      slot.failingRuns++
       if (outcome === 'timeout') slot.timeouts++
       else slot.failures++
-      log.warn({ err: error, outcome }, `producer ${producer.name} failed: ${error.message}`)
+      // One line when a producer starts failing or fails otherwise; the same failure again is debug.
+      const details = isExpected(error) ? { reason: error.message, outcome } : { err: error, outcome }
+      if (changed) log.warn(details, `producer ${producer.name} failed: ${error.message}`)
+      else log.debug({ ...details, failingRuns: slot.failingRuns }, `producer ${producer.name} failed again: ${error.message}`)
     } finally {
       clearTimeout(timer)
       controller.abort(new StoppedError()) // whatever is left of the run may not publish any more

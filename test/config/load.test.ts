@@ -84,7 +84,16 @@ test('unreadable and malformed files are reported with their path', (t) => {
   t.after(() => rmSync(dir, { recursive: true, force: true }))
   const broken = join(dir, 'broken.yaml')
   writeFileSync(broken, 'server: [unclosed\n')
-  assert.match(problemsOf(() => loadConfig({ argv: ['--config', broken], env: {} }))[0] ?? '', /broken\.yaml: not valid YAML/)
+  assert.match(problemsOf(() => loadConfig({ argv: ['--config', broken], env: {} }))[0] ?? '', /broken\.yaml, line \d+: not valid YAML: .+\.$/)
+  // The line named is where the mistake is, and the message ends in a sentence.
+  const indented = join(dir, 'indented.yaml')
+  writeFileSync(indented, 'server:\n  port: 3000\n topics:\n  a: {}\n')
+  assert.deepEqual(problemsOf(() => loadConfig({ argv: ['--config', indented], env: {} })),
+    [`${indented}, line 3: not valid YAML: all mapping items must start at the same column.`])
+  const quoted = join(dir, 'quoted.yaml')
+  writeFileSync(quoted, 'server:\n  port: 3000\n  host: "0.0.0.0\nlog:\n  level: info\n')
+  assert.deepEqual(problemsOf(() => loadConfig({ argv: ['--config', quoted], env: {} })),
+    [`${quoted}, line 3: not valid YAML: a double-quoted string opens here and is never closed.`])
   const scalar = join(dir, 'scalar.yaml')
   writeFileSync(scalar, '42\n')
   assert.match(problemsOf(() => loadConfig({ argv: ['--config', scalar], env: {} }))[0] ?? '', /scalar\.yaml: expected a mapping/)

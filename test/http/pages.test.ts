@@ -56,6 +56,8 @@ test('a second dashboard at /d/:name; unknown pages are 404 pages', async (t) =>
     assert.match(html, /<h1>Not found<\/h1>/, path)
     assert.ok(!html.includes(HOSTILE), path)
   }
+  const missing = await (await fetch(`${url}/d/nope`)).text()
+  assert.match(missing, /There is no dashboard named &quot;nope&quot;\.[\s\S]*<a href="\/">Main board<\/a>[\s\S]*<a href="\/d\/ops">Ops<\/a>/, 'it lists the dashboards there are')
   const res = await fetch(`${url}/no/such/page`, { headers: { accept: 'text/html,application/xhtml+xml' } })
   assert.deepEqual([res.status, (await res.text()).includes('<h1>Not found</h1>')], [404, true])
 })

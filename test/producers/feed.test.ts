@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { once } from 'node:events'
 import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import type { FeedItemEvent, FeedStatusEvent } from '../../src/producers/feed.ts'
-import { startApp, waitUntil } from '../helper.ts'
+import { logCapture, startApp, waitUntil } from '../helper.ts'
 
 const NEVER = '0 0 1 1 *' // polls are driven by runNow(), not by the clock
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/feeds/${name}`, import.meta.url), 'utf8')
@@ -43,11 +43,12 @@ interface FeedUnderTest {
   lastStatus: () => Promise<FeedStatusEvent>
 }
 
-async function feedApp (t: TestContext, feedUrl: string, options: Record<string, unknown> = {}): Promise<FeedUnderTest> {
+async function feedApp (t: TestContext, feedUrl: string, options: Record<string, unknown> = {}, logStream?: { write (line: string): void }): Promise<FeedUnderTest> {
   const { app, url } = await startApp(t, {
     topics: { feed: { capacity: 100 }, 'feed.status': { capacity: 100 } },
-    producers: { feeds: [{ name: 'f', url: feedUrl, topic: 'feed', schedule: NEVER, ...options }] }
-  })
+    producers: { feeds: [{ name: 'f', url: feedUrl, topic: 'feed', schedule: NEVER, ...options }] },
+    ...(logStream === undefined ? {} : { log: { level: 'info' } })
+  }, logStream === undefined ? {} : { logStream })
   const { scheduler } = app.ticker
   await waitUntil(() => scheduler.state()[0]?.runs === 1 && !scheduler.state()[0]?.running, 10_000, 'the first poll')
   const events = async <T>(topic: string): Promise<T[]> => {
@@ -276,4 +277,29 @@ test('closing the app stops the schedule and cancels a poll in flight', async (t
   assert.equal(app.ticker.scheduler.started, false)
   assert.equal(app.ticker.scheduler.state()[0]?.running, false)
   assert.equal(app.ticker.scheduler.state()[0]?.failures, 0, 'a cancelled poll is not a feed failure')
+})
+
+test('the log: one line when a feed starts failing, none for the same failure again, one when it works again, and no stack for it', async (t) => {
+  const server = await fixtureServer(t, (_req, res, nth) => {
+    if (nth <= 3) {
+      res.writeHead(500, 'Internal Server Error')
+      res.end('oops')
+      return
+    }
+    serve(fixture('rss.xml'))(_req, res, nth)
+  })
+  const logs = logCapture()
+  const feed = await feedApp(t, `${server.url}/rss`, { backoffBaseMs: 1, backoffMaxMs: 1 }, logs.stream)
+  await waitUntil(async () => {
+    await feed.poll()
+    return (await feed.lastStatus()).state === 'ok'
+  }, 5000, 'three failures, then recovery')
+  assert.equal(server.requests.length, 4)
+  const about = logs.lines.filter((line) => String(line.msg).startsWith('producer feed:f'))
+  assert.deepEqual(about.map((line) => [line.level, line.msg]), [
+    [40, 'producer feed:f failed: the server answered HTTP 500 Internal Server Error'],
+    [30, 'producer feed:f works again']
+  ])
+  assert.equal(about[0]?.err, undefined, 'an expected failure has no stack trace')
+  assert.equal(about[0]?.reason, 'the server answered HTTP 500 Internal Server Error')
 })

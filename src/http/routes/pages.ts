@@ -21,7 +21,16 @@ export default async function pageRoutes (app: FastifyInstance, { config, bus, d
   async function dashboardPage (reply: FastifyReply, name: string): Promise<FastifyReply> {
     const tiles = catalogue.dashboard(name)
     const dash = config.dashboards[name]
-    if (tiles === undefined || dash === undefined) return notFound(reply, `There is no dashboard named "${name}".`)
+    if (tiles === undefined || dash === undefined) {
+      reply.code(404)
+      return reply.view('error', {
+        pageTitle: 'Not found · Ticker',
+        heading: 'Not found',
+        message: `There is no dashboard named "${name}".`,
+        linksTitle: 'These are the dashboards:',
+        links: names.map((n, i) => ({ title: config.dashboards[n]?.title ?? n, href: i === 0 ? '/' : `/d/${n}` }))
+      })
+    }
     const cursor = await bus.cursor() // before reading tiles: a tile may then be newer, never older
     return reply.view('dashboard', {
       pageTitle: dash.title,

@@ -154,6 +154,8 @@ export const TileSchema = Type.Object({
 
 export const DashboardSchema = Type.Object({
   title: Type.String({ minLength: 1, maxLength: 200 }),
+  /** Seconds before the page moves on to the next dashboard (wall screens); none: it stays. */
+  rotate: Type.Optional(Type.Integer({ minimum: 2, maximum: 86_400 })),
   tiles: Type.Array(TileSchema, { minItems: 1, maxItems: 100 })
 }, { additionalProperties: false })
 

@@ -34,3 +34,10 @@ export const historyQuerySchema = (historyLimit: number) => Type.Object({
   access_token: Type.Optional(Type.String())
 })
 export type HistoryQuery = Static<ReturnType<typeof historyQuerySchema>>
+
+/** A dashboard page: `kiosk=1` (no chrome, large type), `rotate=30` (the next dashboard after 30 s; 0: never). */
+export const PageQuerySchema = Type.Object({
+  kiosk: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('true'), Type.Literal('0'), Type.Literal('false')])),
+  rotate: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400 }))
+})
+export type PageQuery = Static<typeof PageQuerySchema>

@@ -188,3 +188,22 @@ test('a plain page on another origin shows a live tile with htmx\'s SSE extensio
   await page.locator('#live .feed-error', { hasText: 'upstream is down' }).waitFor({ timeout: 3000 })
   assert.deepEqual(errors, [])
 })
+
+test('kiosk: no chrome and large type; with ?rotate the screen moves on to the next dashboard by itself', async (t) => {
+  const browser = await launch(t)
+  if (browser === undefined) return
+  const config = boardConfig(0)
+  const { url } = await startApp(t, { ...config, dashboards: { ...(config.dashboards as object), second: { title: 'Second', tiles: [{ topic: 'notes' }] } } })
+  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
+  t.after(() => page.close())
+  const errors = watchErrors(page)
+  await page.goto(`${url}/?kiosk=1&rotate=2`)
+  await page.waitForSelector('[data-conn="live"]', { timeout: 5000 })
+  assert.equal(await page.locator('nav, footer, .bar').count(), 0, 'no chrome')
+  const size = await page.evaluate('parseFloat(getComputedStyle(document.body).fontSize)')
+  assert.ok(Number(size) >= 22, `large type (${String(size)} px)`)
+  await screenshot(page, 'dashboard-kiosk.png')
+  await page.waitForURL(/\/d\/second\?kiosk=1&rotate=2$/, { timeout: 8000 })
+  await page.waitForSelector('[data-conn="live"]', { timeout: 5000 })
+  assert.deepEqual(errors, [])
+})

@@ -152,3 +152,23 @@ test('GET /embed shows copy-paste snippets for iframe, EventSource and htmx', as
   assert.ok(html.includes(`sse-connect=&quot;${origin}/topics/headlines/stream?format=html&quot; sse-swap=&quot;headlines&quot;`))
   assert.ok(!html.includes('vault'), 'private topics are not offered')
 })
+
+test('kiosk and rotation: no chrome; the next dashboard after N seconds, by config or ?rotate, keeping the query', async (t) => {
+  const { url } = await startApp(t, { ...PAGES, dashboards: { ...PAGES.dashboards, ops: { ...PAGES.dashboards.ops, rotate: 20 } } })
+  const kiosk = await (await fetch(`${url}/?kiosk=1&rotate=30`)).text()
+  assert.match(kiosk, /<body class="kiosk">/)
+  assert.doesNotMatch(kiosk, /<nav|<footer/)
+  assert.match(kiosk, /<h1 class="sr-only">Main board<\/h1>/)
+  assert.match(kiosk, /<meta http-equiv="refresh" content="30;url=\/d\/ops\?kiosk=1&amp;rotate=30">/)
+  const plain = await (await fetch(`${url}/`)).text()
+  assert.doesNotMatch(plain, /http-equiv="refresh"/, 'the first dashboard does not rotate unless asked')
+  assert.match(plain, /<nav aria-label="Dashboards">/)
+  const ops = await (await fetch(`${url}/d/ops`)).text()
+  assert.match(ops, /<meta http-equiv="refresh" content="20;url=\/">/, 'ops rotates by config, back to the first')
+  assert.doesNotMatch(await (await fetch(`${url}/d/ops?rotate=0`)).text(), /http-equiv="refresh"/, '?rotate=0 stops it')
+  for (const bad of ['rotate=abc', 'rotate=-1', 'kiosk=maybe']) {
+    const res = await fetch(`${url}/?${bad}`, { headers: { accept: 'text/html' } })
+    assert.equal(res.status, 400, bad)
+    assert.match(await res.text(), /<h1>/, `${bad}: a page that says what is wrong`)
+  }
+})

@@ -64,9 +64,10 @@ export async function registerErrorHandling (app: FastifyInstance, config: Reado
     reply.code(status)
     if (status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS))
     if (wantsPage(request)) {
+      const heading = status === 503 ? 'Unavailable for now' : status < 500 ? 'Cannot show this page' : 'Something went wrong'
       return reply.view('error', {
-        pageTitle: 'Unavailable · Ticker',
-        heading: status === 503 ? 'Unavailable for now' : 'Something went wrong',
+        pageTitle: `${heading} · Ticker`,
+        heading,
         message: body.message,
         ...(status === 503 ? { refreshSeconds: RETRY_AFTER_SECONDS } : {})
       })

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { contentSecurityPolicy } from '../plugins/web.ts'
+import { PageQuerySchema, type PageQuery } from '../schemas.ts'
 import type { RouteDeps } from '../types.ts'
 
 const THEMES = new Set(['auto', 'light', 'dark'])
@@ -18,7 +19,9 @@ export default async function pageRoutes (app: FastifyInstance, { config, bus, d
     return reply.view('error', { pageTitle: 'Not found · Ticker', heading: 'Not found', message })
   }
 
-  async function dashboardPage (reply: FastifyReply, name: string): Promise<FastifyReply> {
+  const hrefOf = (name: string): string => (name === names[0] ? '/' : `/d/${name}`)
+
+  async function dashboardPage (reply: FastifyReply, name: string, query: PageQuery): Promise<FastifyReply> {
     const tiles = catalogue.dashboard(name)
     const dash = config.dashboards[name]
     if (tiles === undefined || dash === undefined) {
@@ -28,23 +31,33 @@ export default async function pageRoutes (app: FastifyInstance, { config, bus, d
         heading: 'Not found',
         message: `There is no dashboard named "${name}".`,
         linksTitle: 'These are the dashboards:',
-        links: names.map((n, i) => ({ title: config.dashboards[n]?.title ?? n, href: i === 0 ? '/' : `/d/${n}` }))
+        links: names.map((n) => ({ title: config.dashboards[n]?.title ?? n, href: hrefOf(n) }))
       })
     }
+    // Kiosk: no chrome, large type. Rotation: after `rotate` seconds, the next dashboard (with
+    // the same query), by a meta refresh, so it works with JavaScript off too.
+    const kiosk = query.kiosk === '1' || query.kiosk === 'true'
+    const rotate = query.rotate ?? dash.rotate ?? 0
+    const next = names[(names.indexOf(name) + 1) % names.length] as string
+    const keep = new URLSearchParams({ ...(kiosk ? { kiosk: '1' } : {}), ...(query.rotate === undefined ? {} : { rotate: String(query.rotate) }) }).toString()
     const cursor = await bus.cursor() // before reading tiles: a tile may then be newer, never older
     return reply.view('dashboard', {
       pageTitle: dash.title,
       title: dash.title,
       live: true,
+      kiosk,
+      bodyClass: kiosk ? 'kiosk' : '',
+      ...(rotate > 0 && next !== name ? { refreshSeconds: rotate, refreshUrl: keep === '' ? hrefOf(next) : `${hrefOf(next)}?${keep}` } : {}),
       cursor,
       streamUrl: `/stream?dashboard=${encodeURIComponent(name)}`,
       tiles: tiles.map((tile) => dashboard.view(tile)),
-      dashboards: names.map((n, i) => ({ title: config.dashboards[n]?.title ?? n, href: i === 0 ? '/' : `/d/${n}`, current: n === name }))
+      dashboards: names.map((n) => ({ title: config.dashboards[n]?.title ?? n, href: hrefOf(n), current: n === name }))
     })
   }
 
-  app.get('/', async (_request, reply) => dashboardPage(reply, names[0] as string))
-  app.get<{ Params: { name: string } }>('/d/:name', async (request, reply) => dashboardPage(reply, request.params.name))
+  const pageOptions = { schema: { querystring: PageQuerySchema } }
+  app.get<{ Querystring: PageQuery }>('/', pageOptions, async (request, reply) => dashboardPage(reply, names[0] as string, request.query))
+  app.get<{ Params: { name: string }, Querystring: PageQuery }>('/d/:name', pageOptions, async (request, reply) => dashboardPage(reply, request.params.name, request.query))
 
   app.get<{ Params: { topic: string }, Querystring: { theme?: string, compact?: string } }>('/embed/:topic', async (request, reply) => {
     const { topic } = request.params

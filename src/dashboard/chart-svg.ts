@@ -103,7 +103,7 @@ export function chartModel (input: ChartInput): ChartModel {
     plot,
     lines,
     ticks,
-    xLabels: { start: span > 0 ? `−${formatDuration(span / 1000)}` : '', end: samples.length > 0 ? clockTime(last) : '' },
+    xLabels: { start: span >= 1000 ? `−${formatDuration(span / 1000)}` : '', end: samples.length > 0 ? clockTime(last) : '' },
     bands,
     label: samples.length === 0
       ? 'Chart: no samples yet'

@@ -18,9 +18,12 @@ const require = createRequire(import.meta.url)
 function boardConfig (port: number, otherOrigin = 'http://127.0.0.1:1'): Record<string, unknown> {
   return {
     server: { port },
-    topics: { headlines: { title: 'Headlines' }, 'headlines.status': {}, notes: { title: 'Notes' } },
+    topics: { headlines: { title: 'Headlines' }, 'headlines.status': {}, notes: { title: 'Notes' }, load: { title: 'Load' } },
     producers: { clock: { enabled: true, schedule: '* * * * * *', timeZones: ['UTC', 'Asia/Tokyo'] } },
-    dashboards: { main: { title: 'Test board', tiles: [{ topic: 'clock' }, { topic: 'headlines', kind: 'feed' }, { topic: 'notes' }] } },
+    dashboards: {
+      main: { title: 'Test board', tiles: [{ topic: 'clock' }, { topic: 'headlines', kind: 'feed' }, { topic: 'notes' }] },
+      charts: { title: 'Charts', tiles: [{ topic: 'load', kind: 'chart', fields: ['a', 'b'], min: 0, max: 10 }] }
+    },
     cors: { origins: [otherOrigin] },
     embed: { frameAncestors: [otherOrigin] },
     sse: { retryMs: 200 }
@@ -206,4 +209,57 @@ test('kiosk: no chrome and large type; with ?rotate the screen moves on to the n
   await page.waitForURL(/\/d\/second\?kiosk=1&rotate=2$/, { timeout: 8000 })
   await page.waitForSelector('[data-conn="live"]', { timeout: 5000 })
   assert.deepEqual(errors, [])
+})
+
+test('a chart swapped into a page with none of Ticker\'s CSS draws as lines, not black shapes', async (t) => {
+  const opened = await openOnOtherOrigin(t, (ticker) => `<!doctype html><title>htmx</title>
+<script src="/htmx.min.js"></script><script src="/sse.js"></script>
+<div id="live" style="width: 600px" hx-ext="sse" sse-connect="${ticker}/topics/load/stream?format=html" sse-swap="load">Loading…</div>`)
+  if (opened === undefined) return
+  const { url, page, errors } = opened
+  await waitUntil(async () => (await (await fetch(`${url}/topics`)).json() as { topics: Array<{ name: string, subscribers: number }> })
+    .topics.find((x) => x.name === 'load')?.subscribers === 1, 5000, 'the htmx page to connect')
+  for (const [a, b] of [[1, 5], [3, 4], [2, 8]]) await publish(url, 'load', { a, b })
+  await page.locator('#live polyline.s1').waitFor({ timeout: 3000 })
+  await waitUntil(async () => (await page.locator('#live polyline.s0').getAttribute('points'))?.split(' ').length === 3, 3000, 'three samples')
+  const line = await page.locator('#live polyline.s0').evaluate((el) => {
+    const style = el.ownerDocument.defaultView?.getComputedStyle(el)
+    return { fill: style?.fill, stroke: style?.stroke }
+  })
+  assert.deepEqual(line, { fill: 'none', stroke: 'rgb(11, 98, 196)' })
+  const box = await page.locator('#live figure.chart > svg').boundingBox()
+  assert.ok(box !== null && box.height < 300 && box.width <= 600, `a chart of a sensible size: ${JSON.stringify(box)}`)
+  await screenshot(page, 'fragment-without-css.png')
+  assert.deepEqual(errors, [])
+})
+
+test('<ticker-tile> on another origin: renders in its shadow root, stays live, says when it is stale, and resumes', async (t) => {
+  const browser = await launch(t)
+  if (browser === undefined) return
+  let tickerUrl = ''
+  const other = await otherOrigin(t, () => `<!doctype html><title>Element</title><h1>Partner</h1>
+<script type="module" src="${tickerUrl}/static/js/ticker-tile.js"></script>
+<ticker-tile topic="headlines" theme="dark" label="Their news"></ticker-tile>`)
+  let server = await startApp(t, boardConfig(0, other))
+  tickerUrl = server.url
+  const page = await browser.newPage()
+  t.after(() => page.close())
+  const errors = watchErrors(page)
+  await page.goto(other)
+  const tile = page.locator('ticker-tile')
+  await tile.locator('[data-conn="live"]').waitFor({ timeout: 5000 })
+  assert.equal(await tile.locator('h2').textContent(), 'Their news')
+  await publish(server.url, 'headlines', item('Inside the shadow root'))
+  await tile.locator('.headlines a', { hasText: 'Inside the shadow root' }).waitFor({ timeout: 3000 })
+  assert.equal(await page.locator('body > .headlines').count(), 0, 'nothing leaks into the page')
+  await screenshot(page, 'ticker-tile-dark.png')
+
+  const port = server.port
+  await server.app.close()
+  await tile.locator('.stale-note').waitFor({ timeout: 5000 })
+  server = await startApp(t, boardConfig(port, other))
+  await publish(server.url, 'headlines', item('After the restart'))
+  await tile.locator('.headlines a', { hasText: 'After the restart' }).waitFor({ timeout: 15_000 })
+  assert.equal(await tile.locator('.stale-note').count(), 0)
+  assert.deepEqual(errors.filter((e) => !e.includes('ERR_CONNECTION_REFUSED') && !e.includes('EventSource')), [])
 })

@@ -142,15 +142,25 @@ test('a dashboard\'s stream: each tile it changes, by the tile\'s id; it takes n
   }
 })
 
-test('GET /embed shows copy-paste snippets for iframe, EventSource and htmx', async (t) => {
+test('GET /embed previews every public topic live and shows snippets for the four ways to embed one', async (t) => {
   const { url } = await startApp(t, PAGES)
+  await publish(url, 'metrics', { n: 1 })
   const html = await (await fetch(`${url}/embed`)).text()
   const origin = url
+  assert.match(html, /data-stream="\/stream\?format=html&amp;topics=clock%2Csystem%2Cnews%2Cnews.status%2Cheadlines%2Cheadlines.status%2Cmetrics"/, 'one stream for the previews')
+  assert.deepEqual([...html.matchAll(/data-tile="([^"]+)"/g)].map((m) => m[1]), ['clock', 'system', 'news', 'news.status', 'headlines', 'metrics'], 'one preview per tile (headlines shows its status topic)')
   assert.ok(html.includes(`&lt;iframe src=&quot;${origin}/embed/headlines?theme=auto&amp;compact=1&quot;`))
-  assert.ok(html.includes(`new EventSource(&#39;${origin}/topics/headlines/stream&#39;)`))
+  assert.ok(html.includes(`&lt;script type=&quot;module&quot; src=&quot;${origin}/static/js/ticker-tile.js&quot;&gt;&lt;/script&gt;\n&lt;ticker-tile topic=&quot;headlines&quot;`))
+  assert.ok(html.includes('/topics/headlines/events?limit=10'), 'the EventSource snippet starts from history')
+  assert.ok(html.includes('lastEventId='))
   assert.ok(html.includes('addEventListener(&#39;reset&#39;'))
   assert.ok(html.includes(`sse-connect=&quot;${origin}/topics/headlines/stream?format=html&quot; sse-swap=&quot;headlines&quot;`))
+  assert.ok(html.includes(`&lt;link rel=&quot;stylesheet&quot; href=&quot;${origin}/static/css/tile.css&quot;&gt;`))
   assert.ok(!html.includes('vault'), 'private topics are not offered')
+  const metrics = await (await fetch(`${url}/embed?topic=metrics`)).text()
+  assert.match(metrics, /<h2 id="snippets">Snippets for <code>metrics<\/code><\/h2>/)
+  const unknown = await (await fetch(`${url}/embed?topic=vault`)).text()
+  assert.match(unknown, /Snippets for <code>headlines<\/code>/, 'a topic that is not public falls back to the default')
 })
 
 test('kiosk and rotation: no chrome; the next dashboard after N seconds, by config or ?rotate, keeping the query', async (t) => {

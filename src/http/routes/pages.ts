@@ -3,7 +3,7 @@
  * guide (`/embed`). The first paint comes from the tiles' buffers; the page carries the bus
  * position it was rendered at, and its script streams from there.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import { contentSecurityPolicy } from '../plugins/web.ts'
 import { PageQuerySchema, type PageQuery } from '../schemas.ts'
 import type { RouteDeps } from '../types.ts'
@@ -81,35 +81,63 @@ export default async function pageRoutes (app: FastifyInstance, { config, bus, d
     })
   })
 
-  app.get('/embed', async (request: FastifyRequest, reply) => {
+  /** At most this many live previews on /embed (the rest are listed by name). */
+  const MAX_PREVIEWS = 24
+
+  app.get<{ Querystring: { topic?: string } }>('/embed', async (request, reply) => {
     const topics = (await access.readableTopics(request)).filter((t) => !access.isPrivate(t))
-    const topic = topics.find((t) => catalogue.ofTopic(t).kind === 'feed') ?? topics[0] ?? 'clock'
+    // One preview per tile: a feed's status topic is shown by its feed's tile.
+    const previews = [...new Map(topics.map((t) => [catalogue.ofTopic(t).id, catalogue.ofTopic(t)])).values()].slice(0, MAX_PREVIEWS)
+    const asked = request.query.topic
+    const topic = asked !== undefined && topics.includes(asked)
+      ? asked
+      : topics.find((t) => catalogue.ofTopic(t).kind === 'feed') ?? topics[0] ?? 'clock'
     const origin = `${request.protocol}://${request.host}`
-    return reply.view('embed-help', { pageTitle: 'Embed a tile · Ticker', topic, topics, snippets: snippets(origin, topic) })
+    const cursor = await bus.cursor()
+    return reply.view('embed-help', {
+      pageTitle: 'Embed a tile · Ticker',
+      live: true,
+      topic,
+      topics,
+      cursor,
+      streamUrl: `/stream?format=html&topics=${encodeURIComponent(catalogue.topicsOf(previews.map((tile) => tile.topic)).join(','))}`,
+      tiles: previews.map((tile) => ({ ...dashboard.view(tile), snippetsHref: `/embed?topic=${encodeURIComponent(tile.topic)}#snippets`, current: tile.topic === topic })),
+      more: topics.length > previews.length,
+      snippets: snippets(origin, topic)
+    })
   })
 }
 
-/** Copy-paste snippets for the three ways to embed a topic. */
-export function snippets (origin: string, topic: string): { iframe: string, js: string, htmx: string } {
+/** Copy-paste snippets for the four ways to embed a topic. */
+export function snippets (origin: string, topic: string): { iframe: string, element: string, js: string, htmx: string } {
   const iframe = `<iframe src="${origin}/embed/${topic}?theme=auto&compact=1"
         title="${topic} (live)" width="360" height="240" style="border:0"></iframe>`
+  const element = `<script type="module" src="${origin}/static/js/ticker-tile.js"></script>
+<ticker-tile topic="${topic}" theme="auto"></ticker-tile>`
   const js = `<ul id="ticker"></ul>
-<script>
+<script type="module">
+  const ticker = '${origin}'
   const list = document.getElementById('ticker')
-  const source = new EventSource('${origin}/topics/${topic}/stream')
-  source.addEventListener('${topic}', (event) => {
-    const data = JSON.parse(event.data)
+  function show (data) {
     const item = document.createElement('li')
     item.textContent = data.title ?? JSON.stringify(data)  // text, never HTML
     list.prepend(item)
     while (list.children.length > 10) list.lastChild.remove()
-  })
+  }
+  // What history holds first, then every later event, once each, from where it ended.
+  const history = await (await fetch(\`\${ticker}/topics/${topic}/events?limit=10\`)).json()
+  history.events.forEach((event) => show(event.data))
+  const last = history.events.at(-1)?.id
+  const source = new EventSource(\`\${ticker}/topics/${topic}/stream\` +
+    (last ? \`?lastEventId=\${encodeURIComponent(last)}\` : ''))
+  source.addEventListener('${topic}', (event) => show(JSON.parse(event.data)))
   source.addEventListener('reset', () => list.replaceChildren())
 </script>`
-  const htmx = `<script src="https://your-site.example/js/htmx.min.js"></script>
+  const htmx = `<link rel="stylesheet" href="${origin}/static/css/tile.css">
+<script src="https://your-site.example/js/htmx.min.js"></script>
 <script src="https://your-site.example/js/htmx-ext-sse.js"></script>
-<div hx-ext="sse" sse-connect="${origin}/topics/${topic}/stream?format=html" sse-swap="${topic}">
+<div class="tile" hx-ext="sse" sse-connect="${origin}/topics/${topic}/stream?format=html" sse-swap="${topic}">
   Loading…
 </div>`
-  return { iframe, js, htmx }
+  return { iframe, element, js, htmx }
 }

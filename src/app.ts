@@ -151,7 +151,7 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
 
   let metrics: Metrics | undefined
   if (config.metrics.enabled) {
-    metrics = createMetrics({ config, bus, hub, scheduler, log: app.log.child({ part: 'metrics' }) })
+    metrics = createMetrics({ config, bus, hub, scheduler, renders: () => dashboard.renders, log: app.log.child({ part: 'metrics' }) })
     metrics.instrument(app)
     const { registry } = metrics
     const { separate } = config.metrics

@@ -9,7 +9,15 @@ import { SERVERS } from '../servers/index.ts'
 import { cpuMsOf } from './processes.ts'
 
 export interface Scenario { subscribers: number, rate: number }
-export interface Run extends LoadFigures { server: string, deliveriesPerS: number, serverCpuPct: number, clientCpuPct: number, published: number }
+export interface Run extends LoadFigures {
+  server: string
+  deliveriesPerS: number
+  serverCpuPct: number
+  clientCpuPct: number
+  published: number
+  /** What `probe` read from the server after the run, before it stopped. */
+  probed?: Record<string, number>
+}
 
 const PAD = 'x'.repeat(160) // with n and t, about 200 bytes of JSON
 
@@ -43,7 +51,8 @@ export async function drained (client: LoadClient, lastPublished: number, expect
 }
 
 /** Runs `scenario` against a fresh `name` server for `seconds`, with `workers` load-client processes. */
-export async function runFanout (name: string, scenario: Scenario, seconds: number, workers: number): Promise<Run> {
+export async function runFanout (name: string, scenario: Scenario, seconds: number, workers: number,
+  probe?: (url: string) => Promise<Record<string, number>>): Promise<Run> {
   const make = SERVERS[name]
   if (make === undefined) throw new Error(`unknown server ${name}; known: ${Object.keys(SERVERS).join(', ')}`)
   const server = await make()
@@ -66,7 +75,9 @@ export async function runFanout (name: string, scenario: Scenario, seconds: numb
       const published = n - first + 1
       const figures = await drained(client, n, published * scenario.subscribers)
       const elapsedMs = performance.now() - t0
+      const probed = probe === undefined ? undefined : await probe(server.url)
       return {
+        ...(probed === undefined ? {} : { probed }),
         server: name,
         published,
         ...figures,

@@ -45,6 +45,9 @@ const DATA = Buffer.from('data:')
 const FRAME_END = Buffer.from('\n\n')
 const N_KEY = Buffer.from('"n":')
 const T_KEY = Buffer.from('"t":')
+// The same keys in an html tile's body (the generic tile's escaped, indented JSON).
+const N_KEY_HTML = Buffer.from('&quot;n&quot;: ')
+const T_KEY_HTML = Buffer.from('&quot;t&quot;: ')
 
 /**
  * The number that starts at `from` in `buf`: an integer or a decimal (the publish time in epoch
@@ -76,11 +79,16 @@ function numberAt (buf: Buffer, from: number): number {
 function onFrame (conn: Connection, buf: Buffer, start: number, end: number): void {
   const at = buf.indexOf(DATA, start)
   if (at === -1 || at >= end) return // retry:, comments, control events without data
-  const nAt = buf.indexOf(N_KEY, at)
-  const tAt = buf.indexOf(T_KEY, at)
+  let [nKey, tKey] = [N_KEY, T_KEY]
+  let nAt = buf.indexOf(nKey, at)
+  if (nAt === -1 || nAt >= end) {
+    [nKey, tKey] = [N_KEY_HTML, T_KEY_HTML]
+    nAt = buf.indexOf(nKey, at)
+  }
+  const tAt = buf.indexOf(tKey, at)
   if (nAt === -1 || tAt === -1 || nAt >= end || tAt >= end) return
-  const n = numberAt(buf, nAt + N_KEY.length)
-  const t = numberAt(buf, tAt + T_KEY.length)
+  const n = numberAt(buf, nAt + nKey.length)
+  const t = numberAt(buf, tAt + tKey.length)
   events++
   lastEventAt = now()
   const bucket = Math.min(LATENCY_BUCKETS - 1, Math.max(0, Math.floor((lastEventAt - t) / LATENCY_BUCKET_MS)))

@@ -104,6 +104,11 @@ export const SERVERS: Record<string, (options?: ServerOptions) => Promise<BenchS
       { backend: 'redis', redis: { url: redis.url, keyPrefix: 'bench' } })
     return { ...server, redisPid: redis.pid, stop: async () => { await server.stop(); await redis.dispose() } }
   },
+  // The same streams as rendered tiles (format=html): each event is rendered once, then fanned out.
+  async 'ticker-html' (options = {}) {
+    const server = await ticker('ticker-html', options)
+    return { ...server, streamPath: `${server.streamPath}?format=html` }
+  },
   // The plain stream writer (public Node API only), the fallback where the tuned one fails its proof.
   'ticker-plain': async (options = {}) => ticker('ticker-plain', options, undefined, undefined, 'plain'),
   async 'ticker-baseline' (options = {}) {
@@ -122,7 +127,7 @@ export const SERVERS: Record<string, (options?: ServerOptions) => Promise<BenchS
 }
 
 /** Servers measured only when BENCH_SERVERS names them. */
-const REFERENCES = new Set(['node-floor', 'ticker-baseline', 'ticker-plain', 'ticker-redis'])
+const REFERENCES = new Set(['node-floor', 'ticker-baseline', 'ticker-plain', 'ticker-redis', 'ticker-html'])
 
 /**
  * What a bench compares unless BENCH_SERVERS says otherwise: Ticker first, then its peers, nchan

@@ -24,6 +24,7 @@ export class Dashboard {
   readonly #now: () => number
   readonly #store: TopicEvents
   readonly #formats = new Map<string, StreamFormat>()
+  #renders = 0
 
   constructor (config: Readonly<Config>, eta: Eta, now: () => number = Date.now) {
     this.#config = config
@@ -36,6 +37,11 @@ export class Dashboard {
       const tiles = this.catalogue.dashboard(name) ?? []
       this.#formats.set(`html:${name}`, this.#format(`html:${name}`, (event) => tiles.filter((tile) => tile.topics.includes(event.topic))))
     }
+  }
+
+  /** Tile bodies rendered so far (pages and stream frames): once per event per tile for streams. */
+  get renders (): number {
+    return this.#renders
   }
 
   /** Topics that hold tile state (have had an event). Reading never adds one. */
@@ -87,6 +93,7 @@ export class Dashboard {
 
   /** The body of `tile`, as HTML, as it is now. */
   renderBody (tile: TileDefinition): string {
+    this.#renders++
     return this.#eta.render('partials/tile-body', this.view(tile))
   }
 

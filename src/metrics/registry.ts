@@ -16,6 +16,8 @@ import type { HubStats, SseHub } from '../sse/hub.ts'
 
 export interface MetricsSources {
   readonly config: Readonly<Config>
+  /** Tile bodies rendered so far. */
+  readonly renders?: () => number
   readonly bus: Bus
   readonly hub: SseHub
   readonly scheduler: Scheduler
@@ -40,7 +42,7 @@ const RUN_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 const OPEN_FDS_MAX_AGE_MS = 10_000
 const HTTP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
 
-export function createMetrics ({ config, bus, hub, scheduler, log }: MetricsSources): Metrics {
+export function createMetrics ({ config, bus, hub, scheduler, log, renders }: MetricsSources): Metrics {
   const registry = new Registry()
   const registers = [registry]
   const gauge = <L extends string>(options: GaugeConfiguration<L>): Gauge<L> => new Gauge({ ...options, registers })
@@ -150,6 +152,11 @@ export function createMetrics ({ config, bus, hub, scheduler, log }: MetricsSour
   hubCounter('ticker_sse_replayed_events_total', 'Events sent to resuming streams from the buffers', (s) => s.replayedEvents)
   hubCounter('ticker_sse_resets_total', 'reset events sent (history a client asked for was gone)', (s) => s.resets)
   hubCounter('ticker_sse_frame_failures_total', 'Events a stream format could not frame (a renderer failed); its streams skipped them', (s) => s.frameFailures)
+  counter({
+    name: 'ticker_tile_renders_total',
+    help: 'Tile bodies rendered (pages, and html stream frames: once per event per tile, whatever the number of subscribers)',
+    collect: guarded<Counter>('ticker_tile_renders_total', (c) => { c.reset(); c.inc(renders?.() ?? 0) })
+  })
 
   // Bus
   const published = counter({ name: 'ticker_bus_events_published_total', help: 'Events accepted by the bus', labelNames: ['topic'] })

@@ -106,3 +106,13 @@ test('the scrape passes promtool check metrics', async (t) => {
   const code = await new Promise((resolve) => child.on('close', resolve))
   assert.equal(code, 0, output)
 })
+
+test('an html stream renders each tile once per event, whatever the number of subscribers', async (t) => {
+  const { url } = await startApp(t, { topics: { x: {} } })
+  const clients = [1, 2, 3, 4].map(() => new Recorder(t, `${url}/topics/x/stream?format=html`, ['x']))
+  await Promise.all(clients.map(async (c) => c.opened()))
+  const before = sample(await scrape(url), 'ticker_tile_renders_total') ?? NaN
+  for (let i = 0; i < 5; i++) await publish(url, 'x', { i })
+  await Promise.all(clients.map(async (c) => c.count(5)))
+  assert.equal((sample(await scrape(url), 'ticker_tile_renders_total') ?? NaN) - before, 5)
+})

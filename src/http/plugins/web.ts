@@ -57,7 +57,10 @@ export async function registerWeb (app: FastifyInstance, eta: Eta): Promise<void
     documentHeaders(request.raw, reply.raw, () => { done() })
   })
 
-  await app.register(view, { engine: { eta }, root: VIEWS_DIR })
+  // production: @fastify/view otherwise switches the engine's template cache off on every view
+  // unless NODE_ENV=production, and every page and stream frame would read and compile its
+  // templates again (the Eta instance is shared with the dashboard's html formats).
+  await app.register(view, { engine: { eta }, root: VIEWS_DIR, production: true })
   await app.register(fastifyStatic, {
     root: STATIC_DIR,
     prefix: '/static/',

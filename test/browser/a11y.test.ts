@@ -79,3 +79,39 @@ test('no serious or critical accessibility violations, light and dark, on /, /em
   assert.equal(overflow, 0, 'nothing wider than a phone')
   await screenshot(page, 'kinds-phone.png')
 })
+
+test('every kind at first paint with JavaScript off, then live with it on', async (t) => {
+  const browser = await launch(t)
+  if (browser === undefined) return
+  const { url } = await startApp(t, KINDS)
+  await fill(url)
+  const off = await browser.newContext({ javaScriptEnabled: false })
+  t.after(() => off.close())
+  const page = await off.newPage()
+  await page.goto(url)
+  const firstPaint = {
+    number: await page.locator('.tile-number .big').textContent(),
+    gauge: await page.locator('.tile-gauge .gauge-value').textContent(),
+    chart: (await page.locator('.tile-chart polyline.s0').getAttribute('points'))?.split(' ').length,
+    list: await page.locator('.tile-list .rows:not(.log) li').count(),
+    log: await page.locator('.tile-list .rows.log li').count(),
+    text: (await page.locator('.tile-text .text').textContent())?.startsWith('api 2.14.0 rolled out'),
+    status: await page.locator('.tile-status .status b').textContent()
+  }
+  assert.deepEqual(firstPaint, { number: '450 € critical', gauge: '97 %', chart: 3, list: 3, log: 1, text: true, status: 'failed' })
+
+  const live = await browser.newPage()
+  t.after(() => live.close())
+  const errors = watchErrors(live)
+  await live.goto(url)
+  await live.waitForSelector('[data-conn="live"]', { timeout: 5000 })
+  await publish(url, 'sales', { total: 1500 })
+  await publish(url, 'temps', { cpu: 12, gpu: 30 })
+  await publish(url, 'ci', { state: 'passed' })
+  await live.locator('.tile-number .big', { hasText: '1,500 €' }).waitFor({ timeout: 3000 })
+  assert.match(await live.locator('.tile-number .change').textContent() ?? '', /\+1,050 €/)
+  await live.locator('.tile-gauge .gauge-value', { hasText: '12 %' }).waitFor({ timeout: 3000 })
+  assert.equal((await live.locator('.tile-chart polyline.s0').getAttribute('points'))?.split(' ').length, 4)
+  await live.locator('.tile-status.level-ok, .tile-status .level-ok').first().waitFor({ timeout: 3000 })
+  assert.deepEqual(errors, [])
+})

@@ -12,6 +12,7 @@ import { loggerOptions } from './logger.ts'
 import { jsonFormat } from './sse/formats.ts'
 import { selectWriter } from './sse/writers/index.ts'
 import { TopicAccess } from './http/topic-access.ts'
+import { Grants } from './http/grants.ts'
 import healthRoutes from './http/routes/health.ts'
 import streamRoutes from './http/routes/stream.ts'
 import topicRoutes from './http/routes/topics.ts'
@@ -172,7 +173,8 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     }
   }
 
-  const deps: RouteDeps = { config, bus, hub, scheduler, dashboard, access: new TopicAccess(config, bus) }
+  const grants = new Grants(config)
+  const deps: RouteDeps = { config, bus, hub, scheduler, dashboard, grants, access: new TopicAccess(config, bus, grants) }
   await app.register(healthRoutes, deps)
   await app.register(topicRoutes, deps)
   await app.register(streamRoutes, deps)

@@ -23,6 +23,25 @@ export const PublishTokenMissingError = createError(
   'TICKER_ERR_PUBLISH_TOKEN_MISSING', 'Publishing needs "Authorization: Bearer <publish token>"', 401)
 export const PublishTokenWrongError = createError(
   'TICKER_ERR_PUBLISH_TOKEN_WRONG', 'The publish token is wrong', 401)
+export const PublishForbiddenError = createError<[string]>(
+  'TICKER_ERR_PUBLISH_FORBIDDEN', 'Your token does not grant publishing to topic "%s"', 403)
+
+// Signed tokens (JWT)
+export const TokenInvalidError = createError(
+  'TICKER_ERR_TOKEN_INVALID', 'The token is not a valid signed token for this server (malformed, tampered with, or signed with another key or algorithm)', 401)
+export const TokenExpiredError = createError(
+  'TICKER_ERR_TOKEN_EXPIRED', 'The token has expired (exp); get a fresh one', 401)
+export const TokenNotYetValidError = createError(
+  'TICKER_ERR_TOKEN_NOT_YET_VALID', 'The token is not valid yet (nbf)', 401)
+export const TokenAudienceError = createError(
+  'TICKER_ERR_TOKEN_AUDIENCE', 'The token is for another audience (aud)', 401)
+export const TokenIssuerError = createError(
+  'TICKER_ERR_TOKEN_ISSUER', 'The token comes from another issuer (iss)', 401)
+export const TokenClaimsError = createError<[string]>(
+  'TICKER_ERR_TOKEN_CLAIMS', 'The token\'s grant is not understood: %s', 401)
+export const TopicNotGrantedError = createError<[string]>(
+  'TICKER_ERR_TOPIC_NOT_GRANTED', 'Your token does not grant reading topic "%s"', 403)
+
 export const DataNotJsonError = createError<[string]>(
   'TICKER_ERR_DATA_NOT_JSON', 'data must be a JSON value: %s', 400)
 export const DataTooDeepError = createError<[number]>(

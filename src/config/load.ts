@@ -105,6 +105,7 @@ const ENV_OVERRIDES: ReadonlyArray<[name: string, apply: (raw: string) => Plain]
   ['TICKER_METRICS_TOKEN', (raw) => ({ metrics: { token: raw } })],
   ['TICKER_PUBLISH_TOKEN', (raw) => ({ auth: { publishToken: raw } })],
   ['TICKER_SUBSCRIBE_TOKEN', (raw) => ({ auth: { subscribeToken: raw } })],
+  ['TICKER_JWT_SECRET', (raw) => ({ auth: { jwt: { secret: raw } } })],
   ['TICKER_CORS_ORIGINS', (raw) => ({ cors: { origins: commaList(raw) } })],
   ['TICKER_FRAME_ANCESTORS', (raw) => ({ embed: { frameAncestors: commaList(raw) } })],
   ['TICKER_REDIS_URL', (raw) => ({ bus: { redis: { url: raw } } })]
@@ -145,9 +146,13 @@ function crossFieldProblems (config: Config): string[] {
     if (RESERVED_TOPIC_NAMES.has(name)) problems.push(`topics.${name}: "${name}" is reserved for control events; pick another name`)
   }
   const privateTopics = names.filter((n) => config.topics[n]?.private === true)
-  if (privateTopics.length > 0 && config.auth.subscribeToken === '') {
-    problems.push(`auth.subscribeToken: required because topics ${privateTopics.join(', ')} are private (or set TICKER_SUBSCRIBE_TOKEN)`)
+  const { jwt } = config.auth
+  const verifiers = [jwt.secret, jwt.publicKeyFile, jwt.jwksFile].filter((v) => v !== '').length
+  if (privateTopics.length > 0 && config.auth.subscribeToken === '' && verifiers === 0) {
+    problems.push(`auth.subscribeToken: required because topics ${privateTopics.join(', ')} are private (or set TICKER_SUBSCRIBE_TOKEN, or auth.jwt)`)
   }
+  if (verifiers > 1) problems.push('auth.jwt: set one of secret, publicKeyFile and jwksFile, not several')
+  if (jwt.secret !== '' && jwt.secret.length < 32) problems.push('auth.jwt.secret: too short for HS256; use at least 32 characters (e.g. `openssl rand -base64 32`)')
   if (names.length > config.bus.maxTopics) {
     problems.push(`bus.maxTopics: ${config.bus.maxTopics} is fewer than the ${names.length} declared topics`)
   }

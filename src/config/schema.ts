@@ -196,7 +196,16 @@ export const ConfigSchema = Type.Object({
   }, { additionalProperties: false }),
   auth: Type.Object({
     publishToken: Type.String(),
-    subscribeToken: Type.String()
+    subscribeToken: Type.String(),
+    jwt: Type.Object({
+      secret: Type.String(),
+      publicKeyFile: Type.String(),
+      jwksFile: Type.String(),
+      audience: Type.String(),
+      issuer: Type.String(),
+      cookie: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
+      clockToleranceSeconds: Type.Integer({ minimum: 0, maximum: 600 })
+    }, { additionalProperties: false })
   }, { additionalProperties: false }),
   bus: Type.Object({
     /** memory: one process; redis: several instances share history through Redis. */

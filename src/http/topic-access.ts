@@ -1,20 +1,34 @@
 /**
  * Which topics a request may read. One place decides, so a private topic is never streamed,
- * listed or replayed without the subscriber token, whatever the route.
+ * listed or replayed without a grant for it (the subscriber token, or a signed token that names
+ * it), whatever the route. Routes that read topics resolve the request's grant first (`resolve`,
+ * an onRequest hook).
  */
 import type { FastifyRequest } from 'fastify'
 import { isValidTopicName, type Bus } from '../bus/index.ts'
 import type { Config } from '../config/schema.ts'
-import { TopicPrivateError, TopicUnknownError } from '../errors.ts'
-import { canReadPrivate } from './auth.ts'
+import { TopicNotGrantedError, TopicPrivateError, TopicUnknownError } from '../errors.ts'
+import type { Grant, Grants } from './grants.ts'
 
 export class TopicAccess {
   readonly #config: Readonly<Config>
   readonly #bus: Bus
+  readonly #grants: Grants
 
-  constructor (config: Readonly<Config>, bus: Bus) {
+  constructor (config: Readonly<Config>, bus: Bus, grants: Grants) {
     this.#config = config
     this.#bus = bus
+    this.#grants = grants
+  }
+
+  /** An onRequest hook: works out what the request's token grants (a bad signed token is a 401). */
+  readonly resolve = async (request: FastifyRequest): Promise<void> => {
+    await this.#grants.resolve(request)
+  }
+
+  /** What the request may do (resolve() ran for it). */
+  grantOf (request: FastifyRequest): Grant {
+    return this.#grants.of(request)
   }
 
   isPrivate (topic: string): boolean {
@@ -29,18 +43,18 @@ export class TopicAccess {
     const exists = this.#bus.hasTopic(topic) ||
       (this.#config.bus.allowUndeclaredTopics && isValidTopicName(topic))
     if (!exists) throw new TopicUnknownError(topic)
-    if (!this.canRead(request, topic)) throw new TopicPrivateError(topic)
+    if (this.canRead(request, topic)) return
+    throw this.grantOf(request).authenticated ? new TopicNotGrantedError(topic) : new TopicPrivateError(topic)
   }
 
   /** Whether the request may read `topic` (which need not exist). */
   canRead (request: FastifyRequest, topic: string): boolean {
-    return !this.isPrivate(topic) || canReadPrivate(request, this.#config.auth.subscribeToken)
+    return !this.isPrivate(topic) || this.grantOf(request).subscribes(topic)
   }
 
   /** Every existing topic the request may read, in declaration order then creation order. */
   async readableTopics (request: FastifyRequest): Promise<string[]> {
-    const withToken = canReadPrivate(request, this.#config.auth.subscribeToken)
     const all = await this.#bus.topics()
-    return all.map((t) => t.name).filter((name) => withToken || !this.isPrivate(name))
+    return all.map((t) => t.name).filter((name) => this.canRead(request, name))
   }
 }

@@ -3,6 +3,7 @@ import type { Dashboard } from '../dashboard/index.ts'
 import type { Config } from '../config/schema.ts'
 import type { Scheduler } from '../producers/index.ts'
 import type { SseHub } from '../sse/hub.ts'
+import type { Grants } from './grants.ts'
 import type { TopicAccess } from './topic-access.ts'
 
 /** What every route plugin is given; routes reach other parts only through these. */
@@ -12,5 +13,6 @@ export interface RouteDeps {
   readonly hub: SseHub
   readonly scheduler: Scheduler
   readonly access: TopicAccess
+  readonly grants: Grants
   readonly dashboard: Dashboard
 }

@@ -128,7 +128,7 @@ export function createMetrics ({ config, bus, hub, scheduler, log, renders }: Me
   hubCounter('ticker_sse_connections_opened_total', 'SSE streams opened', (s) => s.opened)
   counter({
     name: 'ticker_sse_connections_closed_total',
-    help: 'SSE streams closed, by reason: client (went away), slow (fell behind), limit (refused at a connection limit), shutdown, error',
+    help: 'SSE streams closed, by reason: client (went away), slow (fell behind), limit (refused at a connection limit), shutdown, error, expired (its token did)',
     labelNames: ['reason'],
     collect: guarded<Counter>('ticker_sse_connections_closed_total', (c) => {
       c.reset()

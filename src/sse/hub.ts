@@ -49,7 +49,7 @@ export interface HubOptions {
   readonly flushIntervalMs: number
 }
 
-export type CloseReason = 'client' | 'slow' | 'shutdown' | 'error'
+export type CloseReason = 'client' | 'slow' | 'shutdown' | 'error' | 'expired'
 
 /** Counters since the hub started; read by /metrics. */
 export interface HubStats extends WriteStats {
@@ -73,6 +73,8 @@ export interface OpenOptions {
   readonly format: StreamFormat
   /** Response headers (content type, CORS, ...). */
   readonly headers: Readonly<Record<string, string | number | string[]>>
+  /** When the stream must end (ms since the epoch): its grant expires then. */
+  readonly endsAt?: number
 }
 
 /** A replay above this size goes out in slices, each when the peer took the one before. */
@@ -80,6 +82,7 @@ const REPLAY_SLICE_BYTES = 64 * 1024
 
 const HEARTBEAT = commentFrame('heartbeat')
 const SHUTDOWN = commentFrame('server shutting down')
+const EXPIRED = commentFrame('access expired: reconnect with a fresh token')
 
 export class SseHub {
   readonly #options: HubOptions
@@ -93,7 +96,7 @@ export class SseHub {
   readonly #ending = new Set<Socket>()
   readonly #stats: HubStats = {
     opened: 0,
-    closed: { client: 0, slow: 0, shutdown: 0, error: 0 },
+    closed: { client: 0, slow: 0, shutdown: 0, error: 0, expired: 0 },
     eventsDelivered: 0,
     bytesWritten: 0,
     writes: 0,
@@ -168,7 +171,7 @@ export class SseHub {
    * A response whose connection is gone, or that waits behind another on its connection, opens
    * nothing.
    */
-  async open (res: ServerResponse, { ip, topics, lastId, headers, format }: OpenOptions): Promise<void> {
+  async open (res: ServerResponse, { ip, topics, lastId, headers, format, endsAt }: OpenOptions): Promise<void> {
     if (!canCarryStream(res)) return
     const session = new Session(res, ip, topics, format, this.#context)
     this.#stats.opened++
@@ -177,6 +180,7 @@ export class SseHub {
     // The response (which holds the socket, see canCarryStream) closes when its socket does; its
     // listener list is shorter than the socket's, so this costs less per stream (docs/BENCHMARKS.md).
     res.on('close', () => this.#remove(session, 'client'))
+    if (endsAt !== undefined) this.#endAt(session, endsAt)
 
     let plan
     try {
@@ -223,6 +227,23 @@ export class SseHub {
       this.#ending.add(socket)
       socket.once('close', () => this.#ending.delete(socket))
     }
+  }
+
+  /**
+   * Ends `session` at `endsAt` (its grant expires): a comment saying so, then the end of the
+   * response; the client reconnects with a fresh token and resumes from its last ID.
+   */
+  #endAt (session: Session, endsAt: number): void {
+    const timer = setTimeout(() => {
+      if (session.closed) return
+      if (!session.started) {
+        this.#drop(session, 'expired')
+        return
+      }
+      session.end(EXPIRED)
+      this.#remove(session, 'expired')
+    }, Math.max(0, endsAt - Date.now()))
+    session.res.once('close', () => clearTimeout(timer))
   }
 
   /** Destroys the connections close() ended that are still open (a peer that stopped reading). */

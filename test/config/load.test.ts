@@ -73,7 +73,7 @@ test('every problem is reported at once, each naming its field', () => {
 test('rules that span fields', () => {
   assert.deepEqual(problemsOf(() => buildConfig({ topics: { reset: {}, vault: { private: true } }, cors: { origins: ['https://ok.example', 'https://bad.example/path'] } })), [
     'topics.reset: "reset" is reserved for control events; pick another name',
-    'auth.subscribeToken: required because topics vault are private (or set TICKER_SUBSCRIBE_TOKEN)',
+    'auth.subscribeToken: required because topics vault are private (or set TICKER_SUBSCRIBE_TOKEN, or auth.jwt)',
     'cors.origins: "https://bad.example/path" is not an origin; expected "*" or scheme://host[:port] with no path'
   ])
   assert.match(problemsOf(() => buildConfig({ bus: { maxTopics: 2 } }))[0] ?? '', /bus\.maxTopics: 2 is fewer than the 4 declared topics/)
@@ -173,4 +173,14 @@ test('dashboard tiles: a missing, unused or contradictory setting, or a bad fiel
     'dashboards.ops.tiles.2.lines: a chart tile does not use `lines`',
     'dashboards.ops.tiles.3: thresholds: with direction below, warn (10) must be at or above critical (20)'
   ])
+})
+
+test('auth.jwt: one way to verify, a secret long enough, TICKER_JWT_SECRET; private topics may rely on it', () => {
+  assert.deepEqual(problemsOf(() => buildConfig({ auth: { jwt: { secret: 'short', jwksFile: '/x.json' } } })), [
+    'auth.jwt: set one of secret, publicKeyFile and jwksFile, not several',
+    'auth.jwt.secret: too short for HS256; use at least 32 characters (e.g. `openssl rand -base64 32`)'
+  ])
+  const config = loadConfig({ argv: [], env: { TICKER_JWT_SECRET: 'x'.repeat(32) } })
+  assert.equal(config.auth.jwt.secret, 'x'.repeat(32))
+  assert.equal(buildConfig({ topics: { vault: { private: true } }, auth: { jwt: { secret: 'y'.repeat(32) } } }).topics.vault?.private, true)
 })

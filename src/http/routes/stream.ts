@@ -65,6 +65,7 @@ const REFUSALS: Record<Refusal, () => Error> = {
 }
 
 export default async function streamRoutes (app: FastifyInstance, { hub, access, dashboard }: RouteDeps): Promise<void> {
+  app.addHook('onRequest', access.resolve)
   function formatOf (query: StreamQuery): StreamFormat {
     const [name = 'json', ...more] = query.format ?? []
     const format = hub.format(name)
@@ -85,7 +86,9 @@ export default async function streamRoutes (app: FastifyInstance, { hub, access,
       throw REFUSALS[refusal]()
     }
     reply.hijack()
-    await hub.open(reply.raw, { ip: request.ip, topics, lastId: resumeId(request), format, headers: streamHead(reply) })
+    // A stream lives no longer than the grant it was opened under (a signed token's `exp`).
+    const { expiresAt } = access.grantOf(request)
+    await hub.open(reply.raw, { ip: request.ip, topics, lastId: resumeId(request), format, headers: streamHead(reply), ...(expiresAt === undefined ? {} : { endsAt: expiresAt }) })
     return undefined
   }
 

@@ -3,7 +3,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TickerEvent } from '../../bus/index.ts'
-import { PublishDisabledError, PublishTokenMissingError, PublishTokenWrongError } from '../../errors.ts'
+import { PublishDisabledError, PublishForbiddenError, PublishTokenMissingError, PublishTokenWrongError } from '../../errors.ts'
 import { bearerToken, tokensEqual } from '../auth.ts'
 import { historyQuerySchema, type HistoryQuery } from '../schemas.ts'
 import type { RouteDeps } from '../types.ts'
@@ -30,7 +30,8 @@ export function fitPage (events: readonly TickerEvent[], maxBytes: number, newes
   return { events: newest ? events.slice(events.length - count) : events.slice(0, count), cut: true }
 }
 
-export default async function topicRoutes (app: FastifyInstance, { config, bus, hub, scheduler, access }: RouteDeps): Promise<void> {
+export default async function topicRoutes (app: FastifyInstance, { config, bus, hub, scheduler, access, grants }: RouteDeps): Promise<void> {
+  app.addHook('onRequest', access.resolve)
   app.get('/topics', async (request) => {
     const readable = new Set(await access.readableTopics(request))
     const producers = scheduler.state()
@@ -65,11 +66,17 @@ export default async function topicRoutes (app: FastifyInstance, { config, bus, 
   })
 
   const { publishToken } = config.auth
-  const requirePublishToken = async (request: FastifyRequest): Promise<void> => {
-    if (publishToken === '') throw new PublishDisabledError()
+  // Publishing takes its token from the Authorization header only: never from the URL (logs,
+  // history) nor from a cookie (another site's page could make the browser send it).
+  const requirePublishToken = async (request: FastifyRequest<{ Params: { topic: string } }>): Promise<void> => {
+    if (publishToken === '' && !grants.signed) throw new PublishDisabledError()
     const offered = bearerToken(request)
     if (offered === undefined) throw new PublishTokenMissingError()
-    if (!tokensEqual(offered, publishToken)) throw new PublishTokenWrongError()
+    if (publishToken !== '' && tokensEqual(offered, publishToken)) return
+    if (!grants.signed) throw new PublishTokenWrongError()
+    const grant = await grants.grantFor(offered)
+    if (!grant.authenticated) throw new PublishTokenWrongError()
+    if (!grant.publishes(request.params.topic)) throw new PublishForbiddenError(request.params.topic)
   }
 
   app.post<{ Params: { topic: string }, Body: { data: unknown } }>('/topics/:topic/events', {

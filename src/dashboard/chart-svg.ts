@@ -38,29 +38,51 @@ export interface ChartModel {
   readonly empty: boolean
 }
 
-/** About `count` round tick values from lo to hi (1, 2 or 5 times a power of ten apart). */
+/** Most ticks an axis gets, whatever the range (a bound, not a target). */
+const MAX_TICKS = 20
+
+/**
+ * About `count` round tick values from lo to hi (1, 2 or 5 times a power of ten apart). Counted
+ * by index, never by adding a step to a value: near the limits of floating point a step can be
+ * smaller than the gap between two numbers, and `v += step` would never move.
+ */
 export function niceTicks (lo: number, hi: number, count = 4): number[] {
-  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return []
-  if (hi <= lo) hi = lo + 1
+  if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi < lo) return []
+  if (hi === lo) return [lo]
   const rough = (hi - lo) / Math.max(1, count)
+  if (!Number.isFinite(rough) || rough <= 0) return [lo, hi]
   const power = 10 ** Math.floor(Math.log10(rough))
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? 10 * power
+  const first = Math.ceil(lo / step)
+  const span = Math.floor(hi / step) - first
+  if (!Number.isFinite(span) || span < 0 || span > MAX_TICKS) return [lo, hi]
   const ticks: number[] = []
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)))
-  return ticks
+  for (let i = 0; i <= span; i++) ticks.push(Number(((first + i) * step).toPrecision(12)))
+  return [...new Set(ticks)]
 }
 
-/** The y-range: fixed where config says, else fitted to the data and widened to round ticks. */
+/**
+ * The y-range: fixed where config says, else fitted to the data and widened to round ticks. A
+ * range too narrow to draw (one value, or values equal but for float noise) is widened around
+ * it; one too wide for doubles is the largest that is not.
+ */
 export function yRange (values: readonly number[], min?: number, max?: number): [number, number] {
   let lo = min ?? Math.min(...values)
   let hi = max ?? Math.max(...values)
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [min ?? 0, max ?? 1]
-  if (hi === lo) { lo -= 1; hi += 1 }
+  if (hi - lo <= Math.max(Math.abs(lo), Math.abs(hi)) * 1e-9) {
+    const pad = Math.max(1, Math.abs(hi) * 0.01)
+    if (min === undefined) lo -= pad
+    if (max === undefined || hi <= lo) hi = lo + 2 * pad
+  }
+  if (!Number.isFinite(hi - lo)) return [lo / 2, hi / 2]
   if (min === undefined || max === undefined) {
     const ticks = niceTicks(lo, hi)
-    const step = ticks.length > 1 ? (ticks[1] as number) - (ticks[0] as number) : 1
-    if (min === undefined) lo = Math.floor(lo / step) * step
-    if (max === undefined) hi = Math.ceil(hi / step) * step
+    const step = ticks.length > 1 ? (ticks[1] as number) - (ticks[0] as number) : 0
+    if (step > 0) {
+      if (min === undefined) lo = Number((Math.floor(lo / step) * step).toPrecision(12))
+      if (max === undefined) hi = Number((Math.ceil(hi / step) * step).toPrecision(12))
+    }
   }
   return [lo, hi]
 }

@@ -122,3 +122,24 @@ test('a chart model: one line per series, gaps for missing values, a tooltip per
   assert.ok(model.ticks.every((t) => t.y >= model.plot.y && t.y <= model.plot.y + model.plot.height))
   assert.equal(chartModel({ series: ['a'], samples: [] }).empty, true)
 })
+
+test('chart scales never hang: nearly equal, huge and overflowing values', { timeout: 10_000 }, () => {
+  const cases: Array<[number[], string]> = [
+    [[9_007_199_254_740_992], '2^53'],
+    [[0.3, 0.30000000000000004], '0.1 + 0.2'],
+    [[33.333333333333336, 33.33333333333333], 'float noise'],
+    [[1e20, 100_000_000_000_000_016_384], 'neighbours at 1e20'],
+    [[1e308, -1e308], 'a range that overflows'],
+    [[5, 5], 'flat'],
+    [[-0.000001, 0.000001], 'tiny']
+  ]
+  for (const [values, what] of cases) {
+    const [lo, hi] = yRange(values)
+    assert.ok(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi, `${what}: a finite range`)
+    assert.ok(niceTicks(lo, hi).length <= 21, `${what}: a handful of ticks`)
+    const model = chartModel({ series: ['v'], samples: values.map((v, i) => ({ time: i * 1000, values: [v] })) })
+    assert.ok(model.ticks.length <= 21 && !model.lines[0]?.points.includes('NaN'), what)
+  }
+  assert.deepEqual(niceTicks(1, 1), [1])
+  assert.deepEqual(niceTicks(2, 1), [])
+})

@@ -2,6 +2,7 @@
  * The tiles config defines: each dashboard's tiles in order, and the tile that shows a topic on
  * its own (an embed, a `format=html` stream of that topic). Pure: from config only.
  */
+import { createHash } from 'node:crypto'
 import { feedStatusTopic, type Config, type TileConfig, type TileKind } from '../config/schema.ts'
 import { KINDS, type TileDefinition } from './kinds/index.ts'
 
@@ -56,10 +57,19 @@ export class Catalogue {
     }
     for (const tile of [...this.#ofTopic.values(), ...[...this.#dashboards.values()].flat()]) {
       for (const topic of tile.topics) {
-        const need = topic === tile.topic ? KINDS[tile.kind].keep(tile.options, config.ui) : 1
+        const capacity = config.topics[topic]?.capacity ?? config.bus.topicDefaults.capacity
+        const need = topic === tile.topic ? KINDS[tile.kind].keep(tile.options, config.ui, capacity) : 1
         this.#keep.set(topic, Math.max(need, this.#keep.get(topic) ?? 1))
       }
     }
+  }
+
+  /**
+   * A digest of dashboard `name`'s tiles: a page rendered before a deploy that changed them
+   * streams with the old one, and is told to reload (tile ids are positions).
+   */
+  layoutOf (name: string): string {
+    return createHash('sha256').update(JSON.stringify(this.#config.dashboards[name]?.tiles ?? [])).digest('hex').slice(0, 12)
   }
 
   /** The tiles of dashboard `name`, in order; undefined when there is none of that name. */
@@ -73,6 +83,11 @@ export class Catalogue {
    */
   ofTopic (topic: string): TileDefinition {
     return this.#ofTopic.get(topic) ?? define(this.#config, topic, { topic })
+  }
+
+  /** Every topic's own tile, once each (a feed's status topic shares its feed's). */
+  ownTiles (): TileDefinition[] {
+    return [...new Set(this.#ofTopic.values())]
   }
 
   /** Every topic the tiles showing `topics` on their own render (a feed tile also shows its status topic). */

@@ -16,6 +16,7 @@ import { formatAge } from './format.ts'
 import { iso } from './kinds/data.ts'
 import { KINDS, type TileDefinition, type ViewModel } from './kinds/index.ts'
 import { TopicEvents } from './store.ts'
+import { tileSet, type TileSet } from './tile-set.ts'
 
 export class Dashboard {
   readonly catalogue: Catalogue
@@ -32,10 +33,10 @@ export class Dashboard {
     this.#now = now
     this.catalogue = new Catalogue(config)
     this.#store = new TopicEvents((topic) => this.catalogue.keep(topic))
-    this.#formats.set('html', this.#format('html', (event) => [this.catalogue.ofTopic(event.topic)]))
+    const own = tileSet(this.catalogue.ownTiles(), (topic) => this.catalogue.ofTopic(topic))
+    this.#formats.set('html', this.#format('html', own))
     for (const name of Object.keys(config.dashboards)) {
-      const tiles = this.catalogue.dashboard(name) ?? []
-      this.#formats.set(`html:${name}`, this.#format(`html:${name}`, (event) => tiles.filter((tile) => tile.topics.includes(event.topic))))
+      this.#formats.set(`html:${name}`, this.#format(`html:${name}`, tileSet(this.catalogue.dashboard(name) ?? [])))
     }
   }
 
@@ -98,26 +99,29 @@ export class Dashboard {
   }
 
   /**
-   * A format whose frame of an event is the body of each tile the event changes, as one SSE
-   * event per tile named by its id. The event is applied first (idempotent), so the frame never
-   * shows a tile older than the event, whoever saw it first. A frame stands for the whole state of
-   * the tiles it carries: a replay needs only the last event for each set of tiles (one frame for
-   * a feed tile, whether its item or its status topic changed last).
+   * A format of `tiles`: the frame of an event is the body of each tile it changes, as one SSE
+   * event per tile named by its id. The event is applied first (idempotent), so a frame never
+   * shows a tile older than its event, whoever saw the event first. A tile's body is its whole
+   * state, so a replay sends one event per group of topics (see tile-set.ts), whose frame draws
+   * every tile of the group once: a client that connects or resumes gets each tile once.
    */
-  #format (name: string, tilesOf: (event: TickerEvent) => readonly TileDefinition[]): StreamFormat {
+  #format (name: string, tiles: TileSet): StreamFormat {
     const frames = new WeakMap<TickerEvent, Buffer>()
+    const replayFrames = new WeakMap<TickerEvent, Buffer>()
+    const draw = (event: TickerEvent, shown: readonly TileDefinition[], cache: WeakMap<TickerEvent, Buffer>): Buffer => {
+      let frame = cache.get(event)
+      if (frame === undefined) {
+        this.#store.apply(event)
+        frame = Buffer.from(shown.map((tile) => encodeFrameText(tile.id, this.renderBody(tile), event.id)).join(''))
+        cache.set(event, frame)
+      }
+      return frame
+    }
     return {
       name,
-      replayKey: (event) => tilesOf(event).map((tile) => tile.id).join(' '),
-      frame: (event) => {
-        let frame = frames.get(event)
-        if (frame === undefined) {
-          this.#store.apply(event)
-          frame = Buffer.from(tilesOf(event).map((tile) => encodeFrameText(tile.id, this.renderBody(tile), event.id)).join(''))
-          frames.set(event, frame)
-        }
-        return frame
-      }
+      replayKey: (event) => tiles.groupOf(event.topic),
+      frame: (event) => draw(event, tiles.following(event.topic), frames),
+      replayFrame: (event) => draw(event, tiles.tilesOf(tiles.groupOf(event.topic)), replayFrames)
     }
   }
 }

@@ -22,6 +22,8 @@ export const StreamQuerySchema = Type.Object({
   format: Type.Optional(Type.Array(Type.String())),
   /** A dashboard's stream (its tiles as HTML), instead of topics and format; once. */
   dashboard: Type.Optional(Type.Array(Type.String({ maxLength: 64 }))),
+  /** With dashboard=: the layout the page was rendered with; another one gets a `reload` event. */
+  layout: Type.Optional(Type.Array(Type.String({ maxLength: 64 }))),
   access_token: Type.Optional(Type.String())
 })
 export type StreamQuery = Static<typeof StreamQuerySchema>

@@ -20,6 +20,11 @@ export interface StreamFormat {
    * event. A replay then sends only the last event of each key.
    */
   readonly replayKey?: ReplayKey
+  /**
+   * With a replayKey: the frame of the one replayed event of its key, standing for everything
+   * of that key (all the tiles its topics show, each once). Defaults to frame().
+   */
+  replayFrame? (event: TickerEvent): Buffer
 }
 
 /** Each event as published: `data` is its JSON. */

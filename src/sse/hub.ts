@@ -200,7 +200,7 @@ export class SseHub {
     const handover = planHandover(plan, session.held, format.replayKey)
     if (handover.reset !== undefined) this.#stats.resets++
     if (lastId !== undefined) this.#stats.replayedEvents += handover.events.length
-    session.handOver(replaySlices(group, handover, this.#frame, this.#sliceBytes), handover.liveAfterSeq)
+    session.handOver(replaySlices(group, handover, this.#replayFrame, this.#sliceBytes), handover.liveAfterSeq)
   }
 
   /**
@@ -255,10 +255,15 @@ export class SseHub {
    * The frame of `event` in `format`, or undefined when the format cannot make it: logged and
    * counted once per event and format (replays ask again; they are told at once).
    */
-  readonly #frame: FrameOf = (format, event) => {
+  readonly #frame: FrameOf = (format, event) => this.#framed(format, event, format.frame)
+
+  /** A replayed event's frame: the format's replay frame where it has one (see StreamFormat). */
+  readonly #replayFrame: FrameOf = (format, event) => this.#framed(format, event, format.replayFrame ?? format.frame)
+
+  #framed (format: StreamFormat, event: TickerEvent, make: (event: TickerEvent) => Buffer): Buffer | undefined {
     if (this.#unframeable.get(event)?.has(format) === true) return undefined
     try {
-      return format.frame(event)
+      return make.call(format, event)
     } catch (err) {
       const failed = this.#unframeable.get(event) ?? new Set()
       this.#unframeable.set(event, failed.add(format))

@@ -33,6 +33,9 @@ if (root !== null) {
       body.innerHTML = html
       refreshTimes(body)
     },
+    onReload () {
+      location.reload()
+    },
     onState (state, next) {
       nextTryAt = next
       showConnection(conn, state, nextTryAt)

@@ -90,10 +90,11 @@ export function showStale (root, marked, since) {
  * trying; this then retries with a backoff (1 s doubling to 30 s, jittered), from the last ID.
  * @param {{ url: string, lastId: string, names: readonly string[],
  *   onFrame: (name: string, html: string) => void,
- *   onState: (state: ConnectionState, nextTryAt: number | undefined) => void }} options
+ *   onState: (state: ConnectionState, nextTryAt: number | undefined) => void,
+ *   onReload?: () => void }} options
  * @returns {() => void} stops following
  */
-export function follow ({ url, lastId, names, onFrame, onState }) {
+export function follow ({ url, lastId, names, onFrame, onState, onReload }) {
   let last = lastId
   let failures = 0
   /** @type {EventSource | undefined} */
@@ -117,6 +118,11 @@ export function follow ({ url, lastId, names, onFrame, onState }) {
     }
     // History was lost on the server: the frames that follow carry each tile's whole state.
     current.addEventListener('reset', () => {})
+    // The page's layout is not the server's any more (a deploy changed the dashboard).
+    current.addEventListener('reload', () => {
+      current.close()
+      onReload?.()
+    })
     current.addEventListener('error', () => {
       if (current.readyState === EventSource.CONNECTING) {
         onState('reconnecting', undefined)

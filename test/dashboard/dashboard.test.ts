@@ -9,7 +9,7 @@ import { MemoryBus } from '../../src/bus/memory-bus.ts'
 import { topicRulesFrom } from '../../src/bus/topics.ts'
 import { VIEWS_DIR } from '../../src/http/plugins/web.ts'
 import { Dashboard } from '../../src/dashboard/index.ts'
-import { testConfig } from '../helper.ts'
+import { Recorder, publish, readStream, startApp, testConfig } from '../helper.ts'
 
 const config = testConfig({
   topics: { wire: {}, 'wire.status': {}, temps: {} },
@@ -37,6 +37,8 @@ test('tiles: kinds are inferred from producers, a feed tile follows its status t
   assert.deepEqual(catalogue.dashboard('main')?.map((t) => [t.id, t.kind]), [['tile-0', 'number'], ['tile-1', 'chart'], ['tile-2', 'feed']])
   assert.equal(catalogue.dashboard('constructor'), undefined)
   assert.deepEqual([catalogue.keep('temps'), catalogue.keep('wire'), catalogue.keep('wire.status')], [4, 3, 1], 'what the most demanding tile needs')
+  const overTime = new Dashboard(testConfig({ topics: { sales: { capacity: 500 } }, ui: { chartPoints: 60 }, dashboards: { main: { title: 'M', tiles: [{ topic: 'sales', kind: 'number', field: 'n', changeOverSeconds: 3600 }] } } }), new Eta({ views: VIEWS_DIR }))
+  assert.equal(overTime.catalogue.keep('sales'), 500, 'a change over an hour keeps all the topic keeps, not a chart\'s worth')
 })
 
 test('tiles: a frame is rendered once per event, carries every tile the event changes, and the feed keeps only what it shows', async () => {
@@ -60,7 +62,7 @@ test('tiles: a frame is rendered once per event, carries every tile the event ch
   const both = board.frame(temp).toString()
   assert.deepEqual([...both.matchAll(/^event: (.+)$/gm)].map((m) => m[1]), ['tile-0', 'tile-1'], 'one SSE event per tile the topic changes')
   assert.match(both, /21.5 °C/)
-  assert.equal(board.replayKey?.(temp), 'tile-0 tile-1')
+  assert.equal(board.replayKey?.(temp), 'temps', 'a replay sends one event per group of topics')
   stop()
   await bus.publish('wire', { title: 'After stop' })
   assert.doesNotMatch(dashboard.renderBody(dashboard.catalogue.ofTopic('wire')), /After stop/)
@@ -80,4 +82,23 @@ test('tiles: the order listeners run in does not matter; an event rendered befor
   assert.match(frames[1] ?? '', />2 °C</)
   assert.match(frames[1] ?? '', /▲<\/span> \+1 °C/, 'the change counts each event once')
   stop()
+})
+
+test('a feed with a status tile of its own: its status reaches the feed tile\'s embed live, and a fresh dashboard stream gets each tile once', async (t) => {
+  const { url } = await startApp(t, {
+    topics: { wire: {}, 'wire.status': {} },
+    dashboards: { main: { title: 'M', tiles: [{ topic: 'wire', kind: 'feed' }, { topic: 'wire.status', kind: 'status', field: 'state', states: { ok: 'ok', error: 'critical' } }] } }
+  })
+  const embed = new Recorder(t, `${url}/topics/wire/stream?format=html`, ['wire'])
+  await embed.opened()
+  await publish(url, 'wire', { title: 'First', link: 'https://example.com/1' })
+  const last = await publish(url, 'wire.status', { feed: 'Wire', state: 'error', reason: 'HTTP 500' })
+  const frames = await embed.count(2)
+  assert.match(frames[1]?.data ?? '', /Wire could not be fetched \(HTTP 500\)/, 'the feed tile shows its status live')
+  assert.equal(frames[1]?.id, last)
+  await publish(url, 'wire', { title: 'Second', link: 'https://example.com/2' })
+  const id = await publish(url, 'wire', { title: 'Third', link: 'https://example.com/3' })
+  const { text } = await readStream(`${url}/stream?dashboard=main`, (s) => s.includes(`id: ${id}`))
+  assert.deepEqual([...text.matchAll(/^event: (.+)$/gm)].map((m) => m[1]).sort(), ['tile-0', 'tile-1'], 'each tile once')
+  assert.match(text, /Third[\s\S]*could not be fetched|could not be fetched[\s\S]*Third/)
 })

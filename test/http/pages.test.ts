@@ -37,7 +37,7 @@ test('the dashboard renders buffered values on first paint, escaped, with the cu
   assert.match(html, /&quot;n&quot;: 42/)
   assert.ok(html.indexOf(HOSTILE.replaceAll('<', '&lt;').replaceAll('>', '&gt;')) < html.indexOf('Calm news'), 'newest headline first')
   assert.match(html, new RegExp(`data-cursor="${last}"`))
-  assert.match(html, /data-stream="\/stream\?dashboard=main"/)
+  assert.match(html, /data-stream="\/stream\?dashboard=main&amp;layout=[0-9a-f]{12}"/)
   assert.match(html, /<script type="module" src="\/static\/js\/dashboard.js"><\/script>/)
   assert.doesNotMatch(html, /<script>|<script type="text\/javascript">|<[^>]*\son[a-z]+=/i, 'no inline script, no inline handlers')
 })
@@ -134,6 +134,14 @@ test('a dashboard\'s stream: each tile it changes, by the tile\'s id; it takes n
   assert.match(text, new RegExp(`id: ${id}\\nevent: tile-1\\ndata: `))
   const ops = await readStream(`${url}/stream?dashboard=ops`, (s) => s.includes(`id: ${id}`))
   assert.match(ops.text, new RegExp(`id: ${id}\\nevent: tile-0\\ndata: `))
+  // A page rendered before a deploy changed the dashboard is told to reload, not fed wrong tiles.
+  const layout = /layout=([0-9a-f]{12})/.exec(await (await fetch(`${url}/`)).text())?.[1]
+  assert.ok(layout)
+  const current = await readStream(`${url}/stream?dashboard=main&layout=${layout}`, (s) => s.includes(`id: ${id}`))
+  assert.doesNotMatch(current.text, /event: reload/)
+  const stale = await readStream(`${url}/stream?dashboard=main&layout=0123456789ab`, (s) => s.includes('\n\n'))
+  assert.equal(stale.text, 'event: reload\ndata: the dashboard changed: reload the page\n\n')
+  assert.match(stale.res.headers.get('content-type') ?? '', /^text\/event-stream/)
   const unknown = await fetch(`${url}/stream?dashboard=nope`)
   assert.deepEqual([unknown.status, (await unknown.json() as { code: string }).code], [404, 'TICKER_ERR_DASHBOARD_UNKNOWN'])
   for (const query of ['dashboard=main&format=json', 'dashboard=main&topic=metrics', 'dashboard=main&dashboard=ops']) {

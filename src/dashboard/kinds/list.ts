@@ -4,6 +4,7 @@
  */
 import { asNumber, fieldAt, textOf } from '../fields.ts'
 import { formatAge, formatValue } from '../format.ts'
+import type { TickerEvent } from '../../bus/index.ts'
 import { iso } from './data.ts'
 import type { TileKindSpec } from './types.ts'
 
@@ -11,6 +12,9 @@ const DEFAULT_LIMIT = 10
 const MAX_TEXT = 200
 
 const cut = (text: string): string => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text)
+
+/** A log row's text, made once per event and value path: a large payload is not written out again on every render. */
+const rowTexts = new WeakMap<TickerEvent, Map<string, string>>()
 
 export const list: TileKindSpec = {
   settings: ['field', 'label', 'value', 'limit', 'unit', 'format'],
@@ -28,12 +32,13 @@ export const list: TileKindSpec = {
       return {
         list: {
           log: true,
-          rows: [...kept].reverse().slice(0, limit).map((event) => ({
-            label: null,
-            whenIso: iso(event.time),
-            age: formatAge(now - event.time),
-            value: shown(event.data)
-          }))
+          rows: [...kept].reverse().slice(0, limit).map((event) => {
+            let texts = rowTexts.get(event)
+            if (texts === undefined) rowTexts.set(event, texts = new Map())
+            let text = texts.get(value ?? '')
+            if (text === undefined) texts.set(value ?? '', text = shown(event.data))
+            return { label: null, whenIso: iso(event.time), age: formatAge(now - event.time), value: text }
+          })
         }
       }
     }

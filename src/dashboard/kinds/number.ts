@@ -7,6 +7,9 @@ import { numberAt } from '../fields.ts'
 import { changeOf, formatDuration, formatValue, levelOf } from '../format.ts'
 import type { TileKindSpec } from './types.ts'
 
+/** Most events a number tile keeps for its change over time. */
+const MAX_KEPT = 10_000
+
 /** The event to compare the newest with: the one before it, or the newest one at least `seconds` older. */
 export function baseline (events: readonly TickerEvent[], seconds?: number): TickerEvent | undefined {
   const latest = events.at(-1)
@@ -20,7 +23,9 @@ export function baseline (events: readonly TickerEvent[], seconds?: number): Tic
 export const number: TileKindSpec = {
   settings: ['field', 'unit', 'format', 'thresholds', 'changeOverSeconds'],
   required: ['field'],
-  keep: (tile, ui) => (tile.changeOverSeconds === undefined ? 2 : Math.max(2, ui.chartPoints)),
+  // A change over time needs whatever the topic keeps, however often it publishes (the events
+  // are the bus's own: keeping them costs a reference each).
+  keep: (tile, _ui, capacity) => (tile.changeOverSeconds === undefined ? 2 : Math.max(2, Math.min(capacity, MAX_KEPT))),
   check: (tile) => thresholdProblems(tile.thresholds),
   view ({ tile, events }) {
     const { field = '', format, unit, thresholds, changeOverSeconds } = tile.options

@@ -32,8 +32,8 @@ export interface TileKindSpec {
   readonly settings: ReadonlyArray<keyof TileConfig>
   /** The settings it cannot do without. */
   readonly required?: ReadonlyArray<keyof TileConfig>
-  /** Events of the tile's own topic it needs to draw itself. */
-  keep (tile: Readonly<TileConfig>, ui: UiConfig): number
+  /** Events of the tile's own topic it needs to draw itself (`capacity`: all the topic keeps). */
+  keep (tile: Readonly<TileConfig>, ui: UiConfig, capacity: number): number
   /** Problems with its settings that the schema cannot see, each a sentence. */
   check? (tile: Readonly<TileConfig>): string[]
   /** What its partial renders; missing or mistyped data gives a quiet "no value", never a throw. */

@@ -49,7 +49,7 @@ export default async function pageRoutes (app: FastifyInstance, { config, bus, d
       bodyClass: kiosk ? 'kiosk' : '',
       ...(rotate > 0 && next !== name ? { refreshSeconds: rotate, refreshUrl: keep === '' ? hrefOf(next) : `${hrefOf(next)}?${keep}` } : {}),
       cursor,
-      streamUrl: `/stream?dashboard=${encodeURIComponent(name)}`,
+      streamUrl: `/stream?dashboard=${encodeURIComponent(name)}&layout=${catalogue.layoutOf(name)}`,
       tiles: tiles.map((tile) => dashboard.view(tile)),
       dashboards: names.map((n) => ({ title: config.dashboards[n]?.title ?? n, href: hrefOf(n), current: n === name }))
     })
@@ -85,7 +85,8 @@ export default async function pageRoutes (app: FastifyInstance, { config, bus, d
   const MAX_PREVIEWS = 24
 
   app.get<{ Querystring: { topic?: string } }>('/embed', async (request, reply) => {
-    const topics = (await access.readableTopics(request)).filter((t) => !access.isPrivate(t))
+    // A topic shown by another's tile (a feed's status topic) is embedded with that tile.
+    const topics = (await access.readableTopics(request)).filter((t) => !access.isPrivate(t) && catalogue.ofTopic(t).id === t)
     // One preview per tile: a feed's status topic is shown by its feed's tile.
     const previews = [...new Map(topics.map((t) => [catalogue.ofTopic(t).id, catalogue.ofTopic(t)])).values()].slice(0, MAX_PREVIEWS)
     const asked = request.query.topic

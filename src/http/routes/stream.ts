@@ -58,6 +58,8 @@ function streamHead (reply: FastifyReply): Record<string, string | number | stri
   return head
 }
 
+const RELOAD = 'event: reload\ndata: the dashboard changed: reload the page\n\n'
+
 const REFUSALS: Record<Refusal, () => Error> = {
   closing: () => new ShuttingDownError(),
   total: () => new TooManyConnectionsError(),
@@ -107,6 +109,12 @@ export default async function streamRoutes (app: FastifyInstance, { hub, access,
       }
       const topics = dashboard.dashboardTopics(board)
       for (const topic of topics) access.assertReadable(request, topic)
+      const [layout] = request.query.layout ?? []
+      if (layout !== undefined && layout !== dashboard.catalogue.layoutOf(board)) {
+        // The page was rendered before its dashboard changed (a deploy): its tiles are not
+        // these. It is told to reload instead of having tiles swapped into the wrong places.
+        return reply.headers(streamHead(reply)).send(RELOAD)
+      }
       return openStream(request, reply, topics, format)
     }
     const named = topicsFromQuery(request.query)

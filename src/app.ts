@@ -35,6 +35,8 @@ export interface AppParts {
   readonly hub: SseHub
   readonly scheduler: Scheduler
   readonly dashboard: Dashboard
+  /** Drops the idle topics of families now (it also runs on a timer); returns their names. */
+  dropIdleTopics (): Promise<string[]>
   /** Where the separate metrics listener is, when `metrics.separate` is on and the app is ready. */
   metricsAddress: string | undefined
 }
@@ -104,7 +106,20 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     publish: async (topic, data, lease) => (await bus.publish(topic, data, lease)).id,
     log: app.log.child({ part: 'producers' })
   })
-  const parts: AppParts = { bus, hub, scheduler, dashboard, metricsAddress: undefined }
+  // Topic families: idle ones go, with what the tiles hold of them (streams hold nothing: a
+  // followed topic is never idle).
+  const dropIdleTopics = async (): Promise<string[]> => {
+    const dropped = await bus.dropIdle((topic) => hub.follows(topic))
+    for (const topic of dropped) dashboard.forget(topic)
+    if (dropped.length > 0) app.log.debug({ topics: dropped.length }, 'dropped idle topics')
+    return dropped
+  }
+  const idleMs = Math.min(...Object.values(config.topicPatterns).map((family) => (family.idleSeconds ?? Infinity) * 1000))
+  const sweeper = Number.isFinite(idleMs)
+    ? setInterval(() => { dropIdleTopics().catch((err: unknown) => app.log.warn({ err }, 'idle topics could not be dropped')) },
+      Math.min(60_000, Math.max(1000, idleMs / 4))).unref()
+    : undefined
+  const parts: AppParts = { bus, hub, scheduler, dashboard, dropIdleTopics, metricsAddress: undefined }
   app.decorate('ticker', parts)
   // Producers start once it is known which of them run here (all of them, unless Redis says otherwise).
   app.addHook('onReady', async () => {
@@ -127,6 +142,7 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   })
   app.addHook('onClose', async () => {
     clearTimeout(forceClose)
+    clearInterval(sweeper)
     stopTiles()
     metrics?.close()
     await bus.close()

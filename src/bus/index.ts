@@ -14,7 +14,7 @@ export interface CreateBusOptions {
 }
 
 /** The backend that `config.bus.backend` names; a Redis one reaches Redis in the background (see ready()). */
-export function createBus (config: Pick<Config, 'bus' | 'topics'>, options: CreateBusOptions = {}): Bus {
+export function createBus (config: Pick<Config, 'bus' | 'topics' | 'topicPatterns'>, options: CreateBusOptions = {}): Bus {
   switch (config.bus.backend) {
     case 'memory':
       return new MemoryBus({ ...topicRulesFrom(config), ...options })
@@ -36,6 +36,6 @@ export function createCoordinator (bus: Bus, config: Pick<Config, 'bus'>, produc
     : soloCoordinator(instance)
 }
 
-export { isValidTopicName } from './topics.ts'
+export { familyPatternOf, isValidTopicName } from './topics.ts'
 export { parseId } from './event-id.ts'
 export type { Bus, BusListener, BusLog, HistoryPage, ReplayPlan, ResetReason, RunCoordinator, RunLease, TickerEvent, TopicInfo } from './types.ts'

@@ -7,7 +7,7 @@ import { formatId, newEpoch } from './event-id.ts'
 import { encodePayload } from './payload.ts'
 import { planReplay, resumePoint } from './replay.ts'
 import { RingBuffer } from './ring-buffer.ts'
-import { isValidTopicName, type TopicRules } from './topics.ts'
+import { boundsOf, familyOf, isValidTopicName, type TopicRules } from './topics.ts'
 import type { Bus, BusListener, HistoryPage, ReplayPlan, TickerEvent, TopicInfo } from './types.ts'
 
 export interface MemoryBusOptions extends TopicRules {
@@ -20,6 +20,9 @@ export interface MemoryBusOptions extends TopicRules {
 interface Topic {
   readonly buffer: RingBuffer
   readonly declared: boolean
+  /** Of a topic family: dropped after this long with no event (and no subscriber). */
+  readonly idleMs?: number
+  lastEventAt: number
 }
 
 export class MemoryBus implements Bus {
@@ -37,7 +40,8 @@ export class MemoryBus implements Bus {
     for (const [name, topic] of Object.entries(options.declared)) {
       this.#topics.set(name, {
         buffer: new RingBuffer(topic.capacity, topic.maxAgeSeconds * 1000),
-        declared: true
+        declared: true,
+        lastEventAt: 0
       })
     }
   }
@@ -56,6 +60,7 @@ export class MemoryBus implements Bus {
       id: formatId(this.epoch, seq), seq, topic: topicName, time: now, data: JSON.parse(json) as unknown, json
     })
     topic.buffer.push(event, now)
+    topic.lastEventAt = now
     for (const listener of this.#listeners) {
       try {
         listener(event)
@@ -133,11 +138,32 @@ export class MemoryBus implements Bus {
     const existing = this.#topics.get(name)
     if (existing !== undefined) return existing
     if (!isValidTopicName(name)) throw new TopicNameInvalidError(name)
-    const { allowUndeclared, defaults, maxTopics } = this.#options
-    if (!allowUndeclared) throw new TopicUnknownError(name)
-    if (this.#topics.size >= maxTopics) throw new TopicLimitError(maxTopics)
-    const created = { buffer: new RingBuffer(defaults.capacity, defaults.maxAgeSeconds * 1000), declared: false }
+    const bounds = boundsOf(this.#options, name)
+    if (bounds === undefined) throw new TopicUnknownError(name)
+    if (this.#topics.size >= this.#options.maxTopics) throw new TopicLimitError(this.#options.maxTopics)
+    const idleMs = familyOf(this.#options, name)?.idleMs
+    const created: Topic = {
+      buffer: new RingBuffer(bounds.capacity, bounds.maxAgeSeconds * 1000),
+      declared: false,
+      lastEventAt: this.#now(),
+      ...(idleMs === undefined ? {} : { idleMs })
+    }
     this.#topics.set(name, created)
     return created
+  }
+
+  /**
+   * Drops the topics of families that had no event for their idle time and that `followed` says
+   * nobody follows; returns their names (for whoever holds state for them).
+   */
+  async dropIdle (followed: (topic: string) => boolean): Promise<string[]> {
+    const now = this.#now()
+    const dropped: string[] = []
+    for (const [name, topic] of this.#topics) {
+      if (topic.idleMs === undefined || now - topic.lastEventAt < topic.idleMs || followed(name)) continue
+      this.#topics.delete(name)
+      dropped.push(name)
+    }
+    return dropped
   }
 }

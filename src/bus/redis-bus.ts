@@ -21,9 +21,9 @@ import { BusFullError, BusTimeoutError, BusUnavailableError, FencedError, TopicL
 import { formatId, newEpoch, parseId } from './event-id.ts'
 import { encodePayload } from './payload.ts'
 import { RedisLeases } from './lease.ts'
-import { EPOCH_ROTATE, LEASE_ACQUIRE, LEASE_RELEASE, LEASE_RENEW, PUBLISH, STATE_SAVE } from './redis-scripts.ts'
+import { EPOCH_ROTATE, LEASE_ACQUIRE, LEASE_RELEASE, LEASE_RENEW, PUBLISH, STATE_SAVE, TOPIC_DROP_IDLE } from './redis-scripts.ts'
 import { planReplay, resumePoint, type ReplaySource } from './replay.ts'
-import { isValidTopicName, type RingBounds, type TopicRules } from './topics.ts'
+import { boundsOf, familyOf, isValidTopicName, type RingBounds, type TopicRules } from './topics.ts'
 import type { Bus, BusListener, BusLog, HistoryPage, ReplayPlan, RunCoordinator, RunLease, TickerEvent, TopicInfo } from './types.ts'
 
 declare module 'ioredis' {
@@ -34,6 +34,7 @@ declare module 'ioredis' {
     tickerLeaseRenew (lease: string, instance: string, token: number, ttlMs: number): Result<number, Context>
     tickerLeaseRelease (lease: string, instance: string, token: number): Result<number, Context>
     tickerStateSave (state: string, fence: string, producer: string, json: string, token: number): Result<number, Context>
+    tickerTopicDropIdle (topic: string, topics: string, evicted: string, name: string, idleMs: number): Result<number, Context>
   }
 }
 
@@ -146,6 +147,7 @@ export class RedisBus implements Bus {
     this.#redis.defineCommand('tickerLeaseRelease', { numberOfKeys: 1, lua: LEASE_RELEASE })
     this.#redis.defineCommand('tickerStateSave', { numberOfKeys: 2, lua: STATE_SAVE })
     this.#redis.defineCommand('tickerEpochRotate', { numberOfKeys: 1, lua: EPOCH_ROTATE })
+    this.#redis.defineCommand('tickerTopicDropIdle', { numberOfKeys: 3, lua: TOPIC_DROP_IDLE })
     this.#reader = new Redis(options.url, { enableOfflineQueue: true, maxRetriesPerRequest: null, retryStrategy })
     for (const client of [this.#redis, this.#reader]) client.on('error', () => {}) // state changes are logged below
     this.#redis.on('close', () => this.#lost())
@@ -184,7 +186,8 @@ export class RedisBus implements Bus {
     const declared = this.#options.declared[topic]
     if (declared === undefined && !isValidTopicName(topic)) throw new TopicNameInvalidError(topic)
     const json = encodePayload(data)
-    const bounds: RingBounds = declared ?? this.#options.defaults
+    const creatable = boundsOf(this.#options, topic)
+    const bounds: RingBounds = creatable ?? this.#options.defaults
     const now = this.#options.now?.()
     const k = this.#keys
     let epoch: string
@@ -194,7 +197,7 @@ export class RedisBus implements Bus {
       [epoch, seq, time] = await this.#redis.tickerPublish(k.epoch, k.seq, k.events, k.topic(topic), k.topics, k.evicted,
         lease === undefined ? k.seq : k.fence(lease.producer),
         topic, json, now ?? '', bounds.capacity, bounds.maxAgeSeconds * 1000, this.#options.streamCapacity ?? DEFAULT_STREAM_CAPACITY,
-        newEpoch(now ?? Date.now()), declared === undefined ? '0' : '1', this.#options.allowUndeclared ? '1' : '0',
+        newEpoch(now ?? Date.now()), declared === undefined ? '0' : '1', creatable === undefined ? '0' : '1',
         this.#options.maxTopics - Object.keys(this.#options.declared).length, lease === undefined ? '' : String(lease.token))
     } catch (err) {
       const message = (err as Error).message
@@ -215,6 +218,22 @@ export class RedisBus implements Bus {
       this.#own.set(seq, { event, delivered: () => { clearTimeout(timer); resolve() } })
     })
     return event
+  }
+
+  async dropIdle (followed: (topic: string) => boolean): Promise<string[]> {
+    if (this.#state !== 'up') return []
+    const dropped: string[] = []
+    for (const topic of this.#known) {
+      const idleMs = familyOf(this.#options, topic)?.idleMs
+      if (idleMs === undefined || followed(topic)) continue
+      const k = this.#keys
+      const gone = await this.#redis.tickerTopicDropIdle(k.topic(topic), k.topics, k.evicted, topic, idleMs).catch(() => 0)
+      if (gone !== 1) continue
+      this.#known.delete(topic)
+      this.#cache.delete(topic)
+      dropped.push(topic)
+    }
+    return dropped
   }
 
   subscribe (listener: BusListener, onGap?: () => void): () => void {
@@ -525,7 +544,7 @@ export class RedisBus implements Bus {
       this.#cache.set(event.topic, cache)
     }
     cache.set(event.seq, event)
-    if (cache.size > (this.#options.declared[event.topic] ?? this.#options.defaults).capacity) {
+    if (cache.size > (boundsOf(this.#options, event.topic) ?? this.#options.defaults).capacity) {
       cache.delete(cache.keys().next().value as number)
     }
   }
@@ -539,7 +558,7 @@ export class RedisBus implements Bus {
 
   /** The events of `entries` that are younger than the topic's maxAgeSeconds. */
   #young (topic: string, entries: readonly Entry[], now: number): TickerEvent[] {
-    const cutoff = now - (this.#options.declared[topic] ?? this.#options.defaults).maxAgeSeconds * 1000
+    const cutoff = now - (boundsOf(this.#options, topic) ?? this.#options.defaults).maxAgeSeconds * 1000
     return entries.filter(([, fields]) => Number(field(fields, 't')) >= cutoff).map(([id, fields]) => this.#event(topic, id, fields))
   }
 

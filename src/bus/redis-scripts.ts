@@ -92,6 +92,22 @@ return {epoch, seq, now}
 `
 
 /**
+ * KEYS: topic stream, topics, evicted. ARGV: topic, idle ms. Drops a family topic (its history,
+ * its place among created topics, its eviction mark) unless it had an event within the idle time
+ * (by Redis's clock). Returns 1 when it is gone (dropped now or before), 0 when it is kept.
+ */
+export const TOPIC_DROP_IDLE = `
+local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if top and now - tonumber(top[2][2]) < tonumber(ARGV[2]) then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+return 1
+`
+
+/**
  * KEYS: epoch. ARGV: the epoch the caller saw, a new one. Replaces the epoch only if it is still
  * the one the caller saw (several instances that notice the same rollback agree on one new epoch).
  * Returns the epoch now.

@@ -13,15 +13,55 @@ export interface RingBounds {
   readonly maxAgeSeconds: number
 }
 
+/** A family of topics: created by a first publish to a name that matches, dropped when idle. */
+export interface TopicFamily {
+  readonly pattern: string
+  readonly matches: (topic: string) => boolean
+  readonly bounds: RingBounds
+  /** Dropped after this long with no event (and no subscriber); undefined: never. */
+  readonly idleMs: number | undefined
+}
+
 /** What a backend needs to know of topics, resolved from config. */
 export interface TopicRules {
   readonly declared: Readonly<Record<string, RingBounds>>
   readonly allowUndeclared: boolean
   readonly defaults: RingBounds
   readonly maxTopics: number
+  /** Topic families, first match wins. */
+  readonly families?: readonly TopicFamily[]
 }
 
-export function topicRulesFrom (config: Pick<Config, 'bus' | 'topics'>): TopicRules {
+/**
+ * The pattern of the family `topic` belongs to in `config.topicPatterns` (first match), if it
+ * is not a declared topic: for what config says of it (privacy, title) and its metrics label.
+ */
+export function familyPatternOf (config: Pick<Config, 'topics'> & Partial<Pick<Config, 'topicPatterns'>>, topic: string): string | undefined {
+  if (config.topics[topic] !== undefined || config.topicPatterns === undefined) return undefined
+  let matchers = compiled.get(config.topicPatterns)
+  if (matchers === undefined) {
+    matchers = Object.keys(config.topicPatterns).map((pattern) => [pattern, topicPattern(pattern)])
+    compiled.set(config.topicPatterns, matchers)
+  }
+  return matchers.find(([, matches]) => matches(topic))?.[0]
+}
+const compiled = new WeakMap<object, Array<[string, (topic: string) => boolean]>>()
+
+/** The family `topic` belongs to (a declared topic belongs to none). */
+export function familyOf (rules: TopicRules, topic: string): TopicFamily | undefined {
+  if (rules.declared[topic] !== undefined) return undefined
+  return rules.families?.find((family) => family.matches(topic))
+}
+
+/**
+ * The bounds a topic gets and whether a publish may create it: declared, else its family's,
+ * else the defaults when undeclared topics are allowed; undefined when it may not exist.
+ */
+export function boundsOf (rules: TopicRules, topic: string): RingBounds | undefined {
+  return rules.declared[topic] ?? familyOf(rules, topic)?.bounds ?? (rules.allowUndeclared ? rules.defaults : undefined)
+}
+
+export function topicRulesFrom (config: Pick<Config, 'bus' | 'topics'> & Partial<Pick<Config, 'topicPatterns'>>): TopicRules {
   const { topicDefaults } = config.bus
   const declared: Record<string, RingBounds> = {}
   for (const [name, topic] of Object.entries(config.topics)) {
@@ -30,11 +70,18 @@ export function topicRulesFrom (config: Pick<Config, 'bus' | 'topics'>): TopicRu
       maxAgeSeconds: topic.maxAgeSeconds ?? topicDefaults.maxAgeSeconds
     }
   }
+  const families = Object.entries(config.topicPatterns ?? {}).map(([pattern, family]) => ({
+    pattern,
+    matches: topicPattern(pattern),
+    bounds: { capacity: family.capacity ?? topicDefaults.capacity, maxAgeSeconds: family.maxAgeSeconds ?? topicDefaults.maxAgeSeconds },
+    idleMs: family.idleSeconds === undefined ? undefined : family.idleSeconds * 1000
+  }))
   return {
     declared,
     allowUndeclared: config.bus.allowUndeclaredTopics,
     defaults: topicDefaults,
-    maxTopics: config.bus.maxTopics
+    maxTopics: config.bus.maxTopics,
+    families
   }
 }
 

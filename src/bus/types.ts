@@ -114,6 +114,11 @@ export interface Bus {
   topics (): Promise<TopicInfo[]>
   /** Whether `topic` is declared or was created. */
   hasTopic (topic: string): boolean
+  /**
+   * Drops the topics of families (config `topicPatterns`) that had no event for their idle time
+   * and that `followed` says nobody follows here, with their history; returns their names.
+   */
+  dropIdle (followed: (topic: string) => boolean): Promise<string[]>
   /** Resolves once the bus can serve (at once for the memory backend; when Redis is reached for redis). */
   ready (): Promise<void>
   /** Whether the bus can serve now: `connecting` until it first could, `down` while it cannot. */

@@ -12,6 +12,7 @@ import type { TSchema } from '@sinclair/typebox'
 import { validateDetailed } from 'node-cron'
 import { ConfigSchema, RESERVED_TOPIC_NAMES, TOPIC_NAME_RULE, feedStatusTopic, type Config } from './schema.ts'
 import { inferKind, tileProblems } from '../dashboard/catalogue.ts'
+import { isValidTopicPattern } from '../bus/topics.ts'
 
 /** The shipped defaults; every setting is there. */
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/default.yaml', import.meta.url))
@@ -145,7 +146,13 @@ function crossFieldProblems (config: Config): string[] {
   for (const name of names) {
     if (RESERVED_TOPIC_NAMES.has(name)) problems.push(`topics.${name}: "${name}" is reserved for control events; pick another name`)
   }
-  const privateTopics = names.filter((n) => config.topics[n]?.private === true)
+  for (const pattern of Object.keys(config.topicPatterns)) {
+    if (!isValidTopicPattern(pattern) || !pattern.includes('*')) {
+      problems.push(`topicPatterns.${pattern}: not a topic pattern; expected dot-separated parts of a-z 0-9 _ -, with * for one part (e.g. user.*.inbox)`)
+    }
+  }
+  const privateTopics = [...names.filter((n) => config.topics[n]?.private === true),
+    ...Object.keys(config.topicPatterns).filter((p) => config.topicPatterns[p]?.private === true)]
   const { jwt } = config.auth
   const verifiers = [jwt.secret, jwt.publicKeyFile, jwt.jwksFile].filter((v) => v !== '').length
   if (privateTopics.length > 0 && config.auth.subscribeToken === '' && verifiers === 0) {
@@ -263,7 +270,7 @@ export function validateConfig (candidate: unknown): Readonly<Config> {
   const problems = schemaProblems(candidate)
   if (problems.length > 0) throw new ConfigError(problems)
   const copy = structuredClone(candidate as Config)
-  const config: Config = { ...copy, topics: withoutPrototype(copy.topics), dashboards: withoutPrototype(copy.dashboards) }
+  const config: Config = { ...copy, topics: withoutPrototype(copy.topics), topicPatterns: withoutPrototype(copy.topicPatterns), dashboards: withoutPrototype(copy.dashboards) }
   const more = crossFieldProblems(config)
   if (more.length > 0) throw new ConfigError(more)
   return deepFreeze(config)

@@ -231,6 +231,18 @@ export const ConfigSchema = Type.Object({
     }, { additionalProperties: false })
   }, { additionalProperties: false }),
   topics: Type.Record(Type.String({ pattern: TOPIC_NAME_PATTERN }), TopicSchema, { additionalProperties: false }),
+  /**
+   * Topic families: a topic whose name matches a pattern (`user.*`) is created by its first
+   * publish with these settings, and dropped when idle.
+   */
+  topicPatterns: Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.Object({
+    title: Type.Optional(Type.String({ maxLength: 200 })),
+    private: Type.Optional(Type.Boolean()),
+    capacity: Type.Optional(PositiveInt(1_000_000)),
+    maxAgeSeconds: Type.Optional(PositiveInt(365 * 24 * 3600)),
+    /** Dropped, with everything held for it, after this long with no event and no subscriber. */
+    idleSeconds: Type.Optional(PositiveInt(365 * 24 * 3600))
+  }, { additionalProperties: false })),
   sse: Type.Object({
     retryMs: PositiveInt(3_600_000),
     heartbeatMs: PositiveInt(3_600_000),

@@ -50,6 +50,11 @@ export class Dashboard {
     return this.#store.size
   }
 
+  /** Forgets what tiles hold of `topic` (dropped by the bus). */
+  forget (topic: string): void {
+    this.#store.forget(topic)
+  }
+
   /** Follows the bus (see TopicEvents.follow); `filled` settles once history is in. */
   follow (bus: Bus, onError: (err: unknown) => void): () => void {
     return this.#store.follow(bus, onError)

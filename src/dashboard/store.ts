@@ -25,6 +25,11 @@ export class TopicEvents {
     return this.#lists.get(topic) ?? []
   }
 
+  /** Forgets all it holds of `topic` (the topic was dropped). */
+  forget (topic: string): void {
+    this.#lists.delete(topic)
+  }
+
   /** Takes an event; one it already has, or older than all it keeps, changes nothing. */
   apply (event: TickerEvent): void {
     let list = this.#lists.get(event.topic)

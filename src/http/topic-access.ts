@@ -5,7 +5,7 @@
  * an onRequest hook).
  */
 import type { FastifyRequest } from 'fastify'
-import { isValidTopicName, type Bus } from '../bus/index.ts'
+import { familyPatternOf, isValidTopicName, type Bus } from '../bus/index.ts'
 import type { Config } from '../config/schema.ts'
 import { TopicNotGrantedError, TopicPrivateError, TopicUnknownError } from '../errors.ts'
 import type { Grant, Grants } from './grants.ts'
@@ -32,7 +32,9 @@ export class TopicAccess {
   }
 
   isPrivate (topic: string): boolean {
-    return this.#config.topics[topic]?.private === true
+    if (this.#config.topics[topic] !== undefined) return this.#config.topics[topic]?.private === true
+    const family = familyPatternOf(this.#config, topic)
+    return family !== undefined && this.#config.topicPatterns[family]?.private === true
   }
 
   /**
@@ -40,8 +42,10 @@ export class TopicAccess {
    * topic without the subscriber token.
    */
   assertReadable (request: FastifyRequest, topic: string): void {
-    const exists = this.#bus.hasTopic(topic) ||
-      (this.#config.bus.allowUndeclaredTopics && isValidTopicName(topic))
+    // A topic a publish could create may be followed before it exists (a user's inbox before
+    // its first message); reading it creates nothing.
+    const exists = this.#bus.hasTopic(topic) || (isValidTopicName(topic) &&
+      (this.#config.bus.allowUndeclaredTopics || familyPatternOf(this.#config, topic) !== undefined))
     if (!exists) throw new TopicUnknownError(topic)
     if (this.canRead(request, topic)) return
     throw this.grantOf(request).authenticated ? new TopicNotGrantedError(topic) : new TopicPrivateError(topic)

@@ -9,7 +9,7 @@
 import { readdir } from 'node:fs/promises'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type CounterConfiguration, type GaugeConfiguration } from 'prom-client'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
-import type { Bus, TopicInfo } from '../bus/index.ts'
+import { familyPatternOf, type Bus, type TopicInfo } from '../bus/index.ts'
 import { feedStatusTopic, type Config } from '../config/schema.ts'
 import type { Scheduler } from '../producers/index.ts'
 import type { HubStats, SseHub } from '../sse/hub.ts'
@@ -94,7 +94,15 @@ export function createMetrics ({ config, bus, hub, scheduler, log, renders }: Me
   const topics = async (): Promise<TopicInfo[]> => bus.topics()
   const hidePrivate = config.metrics.token === ''
   /** The label a topic's series carry (several private topics may share one: values add up). */
-  const topicLabel = (name: string): string => (hidePrivate && config.topics[name]?.private === true ? PRIVATE_TOPICS_LABEL : name)
+  /**
+   * A topic's label: its name; a family's topics share their pattern (one series per family,
+   * never one per user); private ones are summed under PRIVATE_TOPICS_LABEL without the token.
+   */
+  const topicLabel = (name: string): string => {
+    const family = familyPatternOf(config, name)
+    const isPrivate = family === undefined ? config.topics[name]?.private === true : config.topicPatterns[family]?.private === true
+    return hidePrivate && isPrivate ? PRIVATE_TOPICS_LABEL : family ?? name
+  }
   /** A per-topic gauge, filled at scrape time from `value` of each topic. */
   const topicGauge = (name: string, help: string, value: (t: TopicInfo) => number): void => {
     gauge({

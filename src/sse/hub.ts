@@ -138,6 +138,11 @@ export class SseHub {
   /** Which writer puts bytes on sockets. */
   get writer (): StreamWriter['name'] { return this.#options.writer.name }
 
+  /** Whether any stream here follows `topic`. */
+  follows (topic: string): boolean {
+    return this.#groups.following(topic) !== undefined
+  }
+
   /** The names of the formats streams may ask for. */
   get formatNames (): string[] { return [...this.#options.formats.keys()] }
 

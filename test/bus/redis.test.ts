@@ -70,7 +70,7 @@ if (missing !== undefined) {
     const other = await bus(RULES, prefix)
     await (redis as RedisServer).restart() // empty again
     await waitUntil(async () => second.publish('b', 'after').then((e) => e, () => undefined), 10_000, 'Redis back')
-    await waitUntil(() => other.epoch !== first.epoch, 5000, 'the other instance to adopt the new epoch')
+    await waitUntil(() => other.epoch !== first.epoch && other.state === 'up', 5000, 'the other instance to be back, in the new epoch')
     assert.notEqual(second.epoch, first.epoch)
     const plan = await other.replay(['b'], before.id)
     assert.deepEqual(plan.reset, { topics: ['b'], reason: 'other-epoch' })

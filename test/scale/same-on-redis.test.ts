@@ -7,7 +7,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { Recorder, SUB_TOKEN, publish, startApp } from '../helper.ts'
+import { Recorder, SUB_TOKEN, publish, startApp, waitUntil } from '../helper.ts'
 import { sample, scrape } from '../metrics/scrape.ts'
 import { redisMissing, startRedis } from '../redis.ts'
 
@@ -60,4 +60,23 @@ test('on Redis: bus.redis.streamCapacity bounds the stream every instance reads,
   // Trimmed with MAXLEN ~: whole nodes of the stream go at once, so a little over is allowed.
   assert.ok(length >= 1000 && length < 1200, `the shared stream keeps about 1000 events, not ${length}`)
   assert.equal(await raw.xlen(`{${keyPrefix}}:t:n`), 10, 'a topic keeps its own capacity')
+})
+
+test('on Redis: a family topic is created by its first publish and dropped from Redis when idle', { skip: redisMissing() }, async (t) => {
+  const redis = await startRedis(t)
+  const keyPrefix = randomUUID()
+  const { app } = await startApp(t, {
+    topicPatterns: { 'user.*.inbox': { capacity: 10, idleSeconds: 1 } },
+    bus: { backend: 'redis', redis: { url: redis.url, keyPrefix } }
+  })
+  const { bus } = app.ticker
+  const declared = (await bus.topics()).length
+  await bus.publish('user.1.inbox', 'hello')
+  await assert.rejects(bus.publish('users.1.inbox', 'x'), { code: 'TICKER_ERR_TOPIC_UNKNOWN' })
+  assert.equal((await bus.topics()).length, declared + 1)
+  await waitUntil(async () => (await app.ticker.dropIdleTopics()).includes('user.1.inbox'), 10_000, 'the idle topic to be dropped')
+  assert.equal((await bus.topics()).length, declared)
+  const raw = new Redis(redis.url)
+  t.after(() => raw.disconnect())
+  assert.equal(await raw.exists(`{${keyPrefix}}:t:user.1.inbox`), 0, 'its history is gone from Redis')
 })

@@ -108,11 +108,16 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   })
   // Topic families: idle ones go, with what the tiles hold of them (streams hold nothing: a
   // followed topic is never idle).
+  let sweeping: Promise<string[]> | undefined
   const dropIdleTopics = async (): Promise<string[]> => {
-    const dropped = await bus.dropIdle((topic) => hub.follows(topic))
-    for (const topic of dropped) dashboard.forget(topic)
-    if (dropped.length > 0) app.log.debug({ topics: dropped.length }, 'dropped idle topics')
-    return dropped
+    // One sweep at a time: a slow one (many topics on Redis) is not joined by the next tick's.
+    sweeping ??= (async () => {
+      const dropped = await bus.dropIdle((topic) => hub.follows(topic))
+      for (const topic of dropped) dashboard.forget(topic)
+      if (dropped.length > 0) app.log.debug({ topics: dropped.length }, 'dropped idle topics')
+      return dropped
+    })().finally(() => { sweeping = undefined })
+    return sweeping
   }
   const idleMs = Math.min(...Object.values(config.topicPatterns).map((family) => (family.idleSeconds ?? Infinity) * 1000))
   const sweeper = Number.isFinite(idleMs)
@@ -156,8 +161,9 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   if (config.cors.origins.length > 0) {
     await app.register(cors, {
       // Exact origins are echoed back. Credentials are allowed because EventSource clients such
-      // as htmx's SSE extension open streams withCredentials; Ticker reads no cookies, so the
-      // grant exposes nothing more. "*" therefore echoes any origin instead of sending "*".
+      // as htmx's SSE extension open streams withCredentials. The one cookie Ticker reads (a
+      // signed token) counts only for origins listed by name (grants.ts), so "*", which echoes
+      // any origin, exposes nothing private.
       origin: config.cors.origins.includes('*') ? true : [...config.cors.origins],
       credentials: true,
       methods: ['GET', 'HEAD'],

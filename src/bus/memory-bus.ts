@@ -5,7 +5,7 @@
 import { TopicLimitError, TopicNameInvalidError, TopicUnknownError } from '../errors.ts'
 import { formatId, newEpoch } from './event-id.ts'
 import { encodePayload } from './payload.ts'
-import { planReplay, resumePoint } from './replay.ts'
+import { planReplay, resumePoint, type ReplaySource } from './replay.ts'
 import { RingBuffer } from './ring-buffer.ts'
 import { boundsOf, familyOf, isValidTopicName, type TopicRules } from './topics.ts'
 import type { Bus, BusListener, HistoryPage, ReplayPlan, TickerEvent, TopicInfo } from './types.ts'
@@ -23,13 +23,24 @@ interface Topic {
   /** Of a topic family: dropped after this long with no event (and no subscriber). */
   readonly idleMs?: number
   lastEventAt: number
+  lastSeq: number
 }
+
+/**
+ * Dropped family topics whose last seq is remembered exactly; past this, the oldest marks are
+ * folded into one floor (a resume from before it on a family topic gets `reset`: safe, if not
+ * always needed).
+ */
+const MAX_DROP_MARKS = 100_000
 
 export class MemoryBus implements Bus {
   readonly epoch: string
   #seq = 0
   #topics = new Map<string, Topic>()
   #listeners = new Set<BusListener>()
+  /** Dropped family topics → the seq of their last event: what a resume from before must not miss. */
+  #dropped = new Map<string, number>()
+  #dropFloor = 0
   #options: MemoryBusOptions
   #now: () => number
 
@@ -41,7 +52,8 @@ export class MemoryBus implements Bus {
       this.#topics.set(name, {
         buffer: new RingBuffer(topic.capacity, topic.maxAgeSeconds * 1000),
         declared: true,
-        lastEventAt: 0
+        lastEventAt: 0,
+        lastSeq: 0
       })
     }
   }
@@ -61,6 +73,7 @@ export class MemoryBus implements Bus {
     })
     topic.buffer.push(event, now)
     topic.lastEventAt = now
+    topic.lastSeq = seq
     for (const listener of this.#listeners) {
       try {
         listener(event)
@@ -83,8 +96,15 @@ export class MemoryBus implements Bus {
       lastId,
       epoch: this.epoch,
       headSeq: this.#seq,
-      buffer: (name) => this.#buffer(name, now)
+      buffer: (name) => this.#buffer(name, now) ?? this.#droppedSource(name)
     })
+  }
+
+  /** A family topic that was dropped (or never made): nothing kept, and what it had is gone. */
+  #droppedSource (name: string): ReplaySource | undefined {
+    if (familyOf(this.#options, name) === undefined) return undefined
+    const evictedSeq = this.#dropMark(name)
+    return evictedSeq === 0 ? undefined : { evictedSeq, latest: () => undefined, after: () => [] }
   }
 
   async latest (topic: string): Promise<TickerEvent | undefined> {
@@ -141,13 +161,17 @@ export class MemoryBus implements Bus {
     const bounds = boundsOf(this.#options, name)
     if (bounds === undefined) throw new TopicUnknownError(name)
     if (this.#topics.size >= this.#options.maxTopics) throw new TopicLimitError(this.#options.maxTopics)
-    const idleMs = familyOf(this.#options, name)?.idleMs
+    const family = familyOf(this.#options, name)
     const created: Topic = {
       buffer: new RingBuffer(bounds.capacity, bounds.maxAgeSeconds * 1000),
       declared: false,
       lastEventAt: this.#now(),
-      ...(idleMs === undefined ? {} : { idleMs })
+      lastSeq: 0,
+      ...(family?.idleMs === undefined ? {} : { idleMs: family.idleMs })
     }
+    // Made again after it was dropped: what it had then counts as evicted.
+    if (family !== undefined) created.buffer.markEvicted(this.#dropMark(name))
+    this.#dropped.delete(name)
     this.#topics.set(name, created)
     return created
   }
@@ -162,8 +186,19 @@ export class MemoryBus implements Bus {
     for (const [name, topic] of this.#topics) {
       if (topic.idleMs === undefined || now - topic.lastEventAt < topic.idleMs || followed(name)) continue
       this.#topics.delete(name)
+      this.#dropped.set(name, Math.max(topic.lastSeq, topic.buffer.evictedSeq))
+      if (this.#dropped.size > MAX_DROP_MARKS) {
+        const [oldest, seq] = this.#dropped.entries().next().value as [string, number]
+        this.#dropped.delete(oldest)
+        this.#dropFloor = Math.max(this.#dropFloor, seq)
+      }
       dropped.push(name)
     }
     return dropped
+  }
+
+  /** What a dropped family topic had: events up to this seq are gone. */
+  #dropMark (name: string): number {
+    return this.#dropped.get(name) ?? this.#dropFloor
   }
 }

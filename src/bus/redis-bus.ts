@@ -34,7 +34,7 @@ declare module 'ioredis' {
     tickerLeaseRenew (lease: string, instance: string, token: number, ttlMs: number): Result<number, Context>
     tickerLeaseRelease (lease: string, instance: string, token: number): Result<number, Context>
     tickerStateSave (state: string, fence: string, producer: string, json: string, token: number): Result<number, Context>
-    tickerTopicDropIdle (topic: string, topics: string, evicted: string, name: string, idleMs: number): Result<number, Context>
+    tickerTopicDropIdle (topic: string, topics: string, evicted: string, dropped: string, name: string, idleMs: number, maxMarks: number): Result<number, Context>
   }
 }
 
@@ -59,6 +59,8 @@ export type RedisState = 'connecting' | 'up' | 'down'
 type Entry = [id: string, fields: string[]]
 
 const DEFAULT_STREAM_CAPACITY = 100_000
+/** Dropped family topics whose eviction mark Redis keeps (see TOPIC_DROP_IDLE). */
+const MAX_DROP_MARKS = 100_000
 /** Redis's replies for a server that cannot take writes for now. */
 const REDIS_BUSY_REPLIES = new Set(['LOADING', 'READONLY', 'MASTERDOWN', 'BUSY', 'NOREPLICAS', 'TRYAGAIN', 'CLUSTERDOWN'])
 /** The reader waits this long for new events before it looks at the epoch again. */
@@ -85,6 +87,7 @@ class Keys {
   readonly seq: string
   readonly events: string
   readonly evicted: string
+  readonly dropped: string
   readonly topics: string
   readonly state: string
   readonly #prefix: string
@@ -95,6 +98,7 @@ class Keys {
     this.seq = `${this.#prefix}:seq`
     this.events = `${this.#prefix}:events`
     this.evicted = `${this.#prefix}:evicted`
+    this.dropped = `${this.#prefix}:dropped`
     this.topics = `${this.#prefix}:topics`
     this.state = `${this.#prefix}:state`
   }
@@ -147,7 +151,7 @@ export class RedisBus implements Bus {
     this.#redis.defineCommand('tickerLeaseRelease', { numberOfKeys: 1, lua: LEASE_RELEASE })
     this.#redis.defineCommand('tickerStateSave', { numberOfKeys: 2, lua: STATE_SAVE })
     this.#redis.defineCommand('tickerEpochRotate', { numberOfKeys: 1, lua: EPOCH_ROTATE })
-    this.#redis.defineCommand('tickerTopicDropIdle', { numberOfKeys: 3, lua: TOPIC_DROP_IDLE })
+    this.#redis.defineCommand('tickerTopicDropIdle', { numberOfKeys: 4, lua: TOPIC_DROP_IDLE })
     this.#reader = new Redis(options.url, { enableOfflineQueue: true, maxRetriesPerRequest: null, retryStrategy })
     for (const client of [this.#redis, this.#reader]) client.on('error', () => {}) // state changes are logged below
     this.#redis.on('close', () => this.#lost())
@@ -227,7 +231,7 @@ export class RedisBus implements Bus {
       const idleMs = familyOf(this.#options, topic)?.idleMs
       if (idleMs === undefined || followed(topic)) continue
       const k = this.#keys
-      const gone = await this.#redis.tickerTopicDropIdle(k.topic(topic), k.topics, k.evicted, topic, idleMs).catch(() => 0)
+      const gone = await this.#redis.tickerTopicDropIdle(k.topic(topic), k.topics, k.evicted, k.dropped, topic, idleMs, MAX_DROP_MARKS).catch(() => 0)
       if (gone !== 1) continue
       this.#known.delete(topic)
       this.#cache.delete(topic)

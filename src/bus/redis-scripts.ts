@@ -10,7 +10,9 @@
  *                                     each instance's reader follows; trimmed to about streamCapacity
  *     {prefix}:t:<topic>     stream   one topic's history, `<seq>-0`: t(ime) d(ata); trimmed to
  *                                     the topic's capacity and age
- *     {prefix}:evicted       hash     topic → the highest ID trimmed from its stream
+ *     {prefix}:evicted       hash     topic → the highest ID trimmed from its stream (or, for a
+ *                                     family topic dropped when idle, its last event)
+ *     {prefix}:dropped       zset     dropped family topics by last seq: bounds their marks
  *     {prefix}:topics        zset     topics created by publishing, scored by the seq that created
  *                                     them (declared ones are not in it)
  *     {prefix}:lease:<p>     string   who runs producer p now, with its fencing token (see below)
@@ -92,18 +94,27 @@ return {epoch, seq, now}
 `
 
 /**
- * KEYS: topic stream, topics, evicted. ARGV: topic, idle ms. Drops a family topic (its history,
- * its place among created topics, its eviction mark) unless it had an event within the idle time
- * (by Redis's clock). Returns 1 when it is gone (dropped now or before), 0 when it is kept.
+ * KEYS: topic stream, topics, evicted, dropped. ARGV: topic, idle ms, most drop marks kept.
+ * Drops a family topic (its history and its place among created topics) unless it had an event
+ * within the idle time (by Redis's clock). Its eviction mark becomes its last event, so a client
+ * resuming from before that is told `reset`, even once the topic is made again; the marks of
+ * dropped topics are bounded (the oldest go). Returns 1 when it is gone (now or before), 0 when kept.
  */
 export const TOPIC_DROP_IDLE = `
 local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if top and now - tonumber(top[2][2]) < tonumber(ARGV[2]) then return 0 end
+if top then
+  redis.call('HSET', KEYS[3], ARGV[1], top[1])
+  redis.call('ZADD', KEYS[4], tonumber(string.match(top[1], '^(%d+)')), ARGV[1])
+  if redis.call('ZCARD', KEYS[4]) > tonumber(ARGV[3]) then
+    local oldest = redis.call('ZPOPMIN', KEYS[4])
+    redis.call('HDEL', KEYS[3], oldest[1])
+  end
+end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('HDEL', KEYS[3], ARGV[1])
 return 1
 `
 

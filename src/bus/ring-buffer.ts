@@ -36,6 +36,11 @@ export class RingBuffer {
   /** Highest seq dropped so far; 0 when nothing was. */
   get evictedSeq (): number { return this.#evictedSeq }
 
+  /** Counts every event up to `seq` as gone (a topic made again after it was dropped). */
+  markEvicted (seq: number): void {
+    this.#evictedSeq = Math.max(this.#evictedSeq, seq)
+  }
+
   push (event: TickerEvent, nowMs: number): void {
     this.prune(nowMs)
     if (this.#size === this.capacity) this.#dropOldest()

@@ -12,7 +12,7 @@ import type { TSchema } from '@sinclair/typebox'
 import { validateDetailed } from 'node-cron'
 import { ConfigSchema, RESERVED_TOPIC_NAMES, TOPIC_NAME_RULE, feedStatusTopic, type Config } from './schema.ts'
 import { inferKind, tileProblems } from '../dashboard/catalogue.ts'
-import { isValidTopicPattern } from '../bus/topics.ts'
+import { isValidTopicPattern, topicPattern } from '../bus/topics.ts'
 
 /** The shipped defaults; every setting is there. */
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/default.yaml', import.meta.url))
@@ -151,6 +151,7 @@ function crossFieldProblems (config: Config): string[] {
       problems.push(`topicPatterns.${pattern}: not a topic pattern; expected dot-separated parts of a-z 0-9 _ -, with * for one part (e.g. user.*.inbox)`)
     }
   }
+  problems.push(...familyPrivacyProblems(config))
   const privateTopics = [...names.filter((n) => config.topics[n]?.private === true),
     ...Object.keys(config.topicPatterns).filter((p) => config.topicPatterns[p]?.private === true)]
   const { jwt } = config.auth
@@ -173,6 +174,35 @@ function crossFieldProblems (config: Config): string[] {
   for (const origin of config.cors.origins) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
       problems.push(`cors.origins: "${origin}" is not an origin; expected "*" or scheme://host[:port] with no path`)
+    }
+  }
+  return problems
+}
+
+/**
+ * Privacy that config would weaken without a word: the first matching pattern decides a topic's
+ * settings, and a declared topic is never a family's; so patterns that can match one topic, and
+ * a declared topic a pattern matches, must agree on privacy.
+ */
+function familyPrivacyProblems (config: Config): string[] {
+  const problems: string[] = []
+  const patterns = Object.keys(config.topicPatterns).filter((p) => isValidTopicPattern(p) && p.includes('*'))
+  const privacy = (p: string): boolean => config.topicPatterns[p]?.private === true
+  const overlap = (a: string, b: string): boolean => {
+    const [x, y] = [a.split('.'), b.split('.')]
+    return x.length === y.length && x.every((part, i) => part === '*' || y[i] === '*' || part === y[i])
+  }
+  patterns.forEach((a, i) => {
+    for (const b of patterns.slice(i + 1)) {
+      if (overlap(a, b) && privacy(a) !== privacy(b)) {
+        problems.push(`topicPatterns.${b}: some topics match both "${a}" and "${b}", and the first match ("${a}", ${privacy(a) ? 'private' : 'public'}) decides; make both private or neither`)
+      }
+    }
+  })
+  for (const [name, topic] of Object.entries(config.topics)) {
+    const family = patterns.find((p) => privacy(p) && topicPattern(p)(name))
+    if (family !== undefined && topic.private !== true) {
+      problems.push(`topics.${name}: matches the private family "${family}" but is declared public; declare it private: true, or name it otherwise`)
     }
   }
   return problems

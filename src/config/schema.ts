@@ -204,6 +204,8 @@ export const ConfigSchema = Type.Object({
       audience: Type.String(),
       issuer: Type.String(),
       cookie: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
+      /** Refuse tokens with no `exp` (they would grant forever). */
+      requireExp: Type.Boolean(),
       clockToleranceSeconds: Type.Integer({ minimum: 0, maximum: 600 })
     }, { additionalProperties: false })
   }, { additionalProperties: false }),

@@ -128,23 +128,43 @@ export class Grants {
     return this.#verifier !== undefined
   }
 
-  /** The token a request offers: a Bearer header, else `?access_token=`, else the cookie. */
+  /** The token a request offers on purpose: a Bearer header, else `?access_token=`. */
   tokenOf (request: FastifyRequest): string | undefined {
     const fromHeader = bearerToken(request)
     if (fromHeader !== undefined) return fromHeader
     const fromQuery = (request.query as Record<string, unknown> | undefined)?.access_token
-    if (typeof fromQuery === 'string' && fromQuery !== '') return fromQuery
-    return this.#verifier === undefined ? undefined : cookieValue(request.headers.cookie, this.#config.auth.jwt.cookie)
+    return typeof fromQuery === 'string' && fromQuery !== '' ? fromQuery : undefined
   }
 
   /**
-   * Works out the request's grant (once per request; see of()). A signed token that fails
-   * verification throws the 401 that says why.
+   * The token in the cookie, when it counts: a browser sends a cookie by itself, to whichever page
+   * asked, so it is a credential only for this server's own pages (no Origin, or its own) and
+   * for the origins `cors.origins` names one by one; never for "*".
+   */
+  cookieTokenOf (request: FastifyRequest): string | undefined {
+    if (this.#verifier === undefined) return undefined
+    const origin = request.headers.origin
+    const own = `${request.protocol}://${request.host}`
+    if (origin !== undefined && origin !== own && !this.#config.cors.origins.includes(origin)) return undefined
+    return cookieValue(request.headers.cookie, this.#config.auth.jwt.cookie)
+  }
+
+  /**
+   * Works out the request's grant (once per request; see of()). A token offered on purpose (a
+   * header, the query) that fails verification throws the 401 that says why; a cookie that fails
+   * (expired, or planted by a sibling site) is no token at all, so public reads go on.
    */
   async resolve (request: FastifyRequest): Promise<Grant> {
     const known = this.#granted.get(request)
     if (known !== undefined) return known
-    const grant = await this.grantFor(this.tokenOf(request))
+    const offered = this.tokenOf(request)
+    let grant: Grant
+    if (offered !== undefined) {
+      grant = await this.grantFor(offered)
+    } else {
+      const cookie = this.cookieTokenOf(request)
+      grant = cookie === undefined ? ANONYMOUS : await this.grantFor(cookie).catch(() => ANONYMOUS)
+    }
     this.#granted.set(request, grant)
     return grant
   }
@@ -171,6 +191,7 @@ export class Grants {
       ({ payload } = await jwtVerify(token, this.#verifier.key as Parameters<typeof jwtVerify>[1], {
         algorithms: this.#verifier.algorithms,
         clockTolerance: jwt.clockToleranceSeconds,
+        ...(jwt.requireExp ? { requiredClaims: ['exp'] } : {}),
         ...(jwt.audience === '' ? {} : { audience: jwt.audience }),
         ...(jwt.issuer === '' ? {} : { issuer: jwt.issuer })
       }))

@@ -26,6 +26,12 @@ export class TopicAccess {
     await this.#grants.resolve(request)
   }
 
+  /** When streams opened by the request must end: its token's expiry plus the clock leeway. */
+  endOf (request: FastifyRequest): number | undefined {
+    const { expiresAt } = this.grantOf(request)
+    return expiresAt === undefined ? undefined : expiresAt + this.#config.auth.jwt.clockToleranceSeconds * 1000
+  }
+
   /** What the request may do (resolve() ran for it). */
   grantOf (request: FastifyRequest): Grant {
     return this.#grants.of(request)

@@ -83,6 +83,7 @@ const REPLAY_SLICE_BYTES = 64 * 1024
 const HEARTBEAT = commentFrame('heartbeat')
 const SHUTDOWN = commentFrame('server shutting down')
 const EXPIRED = commentFrame('access expired: reconnect with a fresh token')
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 export class SseHub {
   readonly #options: HubOptions
@@ -239,7 +240,14 @@ export class SseHub {
    * response; the client reconnects with a fresh token and resumes from its last ID.
    */
   #endAt (session: Session, endsAt: number): void {
-    const timer = setTimeout(() => {
+    let timer: NodeJS.Timeout | undefined
+    const wait = (): void => {
+      const left = endsAt - Date.now()
+      if (left > 0) {
+        // A timer holds at most 2^31-1 ms (24.8 days); a later end is waited for in steps.
+        timer = setTimeout(wait, Math.min(left, MAX_TIMER_MS))
+        return
+      }
       if (session.closed) return
       if (!session.started) {
         this.#drop(session, 'expired')
@@ -247,7 +255,8 @@ export class SseHub {
       }
       session.end(EXPIRED)
       this.#remove(session, 'expired')
-    }, Math.max(0, endsAt - Date.now()))
+    }
+    wait()
     session.res.once('close', () => clearTimeout(timer))
   }
 

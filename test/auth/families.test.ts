@@ -92,3 +92,17 @@ test('10,000 family topics created and dropped when idle: state gone everywhere,
     return !bus.hasTopic('user.7.inbox')
   }, 15_000, 'the unfollowed topic to go too')
 })
+
+test('a client resuming from before its topic was dropped when idle is told reset, not silently short', async (t) => {
+  const { url, app } = await startApp(t, FAMILIES)
+  const token = await tokenFor(42)
+  const first = ((await (await post(url, 'user.42.inbox', 'one')).json()) as { id: string }).id
+  await post(url, 'user.42.inbox', 'two') // published while the client was away
+  await waitUntil(async () => (await app.ticker.dropIdleTopics()).includes('user.42.inbox'), 10_000, 'the topic to be dropped')
+  const gone = new Recorder(t, `${url}/topics/user.42.inbox/stream?access_token=${token}&lastEventId=${first}`, ['user.42.inbox'])
+  assert.deepEqual((await gone.count(1)).map((e) => e.type), ['reset'], 'dropped: what it had is gone')
+  gone.source.close()
+  await post(url, 'user.42.inbox', 'three') // made again
+  const again = new Recorder(t, `${url}/topics/user.42.inbox/stream?access_token=${token}&lastEventId=${first}`, ['user.42.inbox'])
+  assert.deepEqual((await again.count(2)).map((e) => [e.type, e.data]), [['reset', JSON.stringify({ topics: ['user.42.inbox'], reason: 'evicted' })], ['user.42.inbox', '"three"']])
+})

@@ -21,9 +21,10 @@ const TOPICS = { 'user.42.inbox': { private: true }, 'user.43.inbox': { private:
 type Claims = Record<string, unknown>
 const GRANT = { ticker: { subscribe: ['user.42.*'], publish: ['user.42.inbox'] } }
 
-async function sign (claims: Claims, key: KeyObject | Uint8Array, alg: string, options: { exp?: number | string, nbf?: number | string, kid?: string, aud?: string, iss?: string } = {}): Promise<string> {
+/** A signed token; it expires in an hour unless `exp` says otherwise (null: never). */
+async function sign (claims: Claims, key: KeyObject | Uint8Array, alg: string, options: { exp?: number | string | null, nbf?: number | string, kid?: string, aud?: string, iss?: string } = {}): Promise<string> {
   let jwt = new SignJWT(claims).setProtectedHeader({ alg, ...(options.kid === undefined ? {} : { kid: options.kid }) }).setIssuedAt()
-  if (options.exp !== undefined) jwt = jwt.setExpirationTime(options.exp)
+  if (options.exp !== null) jwt = jwt.setExpirationTime(options.exp ?? '1h')
   if (options.nbf !== undefined) jwt = jwt.setNotBefore(options.nbf)
   if (options.aud !== undefined) jwt = jwt.setAudience(options.aud)
   if (options.iss !== undefined) jwt = jwt.setIssuer(options.iss)
@@ -97,7 +98,7 @@ test('every algorithm, with real keys: HS256 (secret), RS256, ES256 and EdDSA (a
   }
 })
 
-test('every way a token can be wrong is a 401 that says which; nothing crashes, and no token reaches the log', async (t) => {
+test('every way a token offered on purpose can be wrong is a 401 that says which; nothing crashes, and no token reaches the log', async (t) => {
   const logs = logCapture()
   const { url } = await startApp(t, {
     topics: TOPICS,
@@ -123,12 +124,14 @@ test('every way a token can be wrong is a 401 that says which; nothing crashes, 
     ['a grant that is no list', await sign({ ticker: { subscribe: 'user.42.*' } }, secretKey, 'HS256', ok), 'TICKER_ERR_TOKEN_CLAIMS'],
     ['a pattern that is no pattern', await sign({ ticker: { subscribe: ['user.**'] } }, secretKey, 'HS256', ok), 'TICKER_ERR_TOKEN_CLAIMS'],
     ['a grant that is not an object', await sign({ ticker: ['user.42.*'] }, secretKey, 'HS256', ok), 'TICKER_ERR_TOKEN_CLAIMS'],
+    ['no expiry (auth.jwt.requireExp)', await sign(GRANT, secretKey, 'HS256', { ...ok, exp: null }), 'TICKER_ERR_TOKEN_CLAIMS'],
     ['too many patterns', await sign({ ticker: { subscribe: Array.from({ length: 101 }, (_, i) => `t${i}`) } }, secretKey, 'HS256', ok), 'TICKER_ERR_TOKEN_CLAIMS']
   ]
   for (const [what, token, code] of cases) {
     assert.deepEqual(await status(`${url}/topics/user.42.inbox/events`, bearer(token)), [401, code], what)
     assert.deepEqual(await status(`${url}/topics/user.42.inbox/events?access_token=${encodeURIComponent(token)}`), [401, code], `${what}, in the query`)
-    assert.deepEqual(await status(`${url}/stream?topics=news`, { headers: { cookie: `ticker_token=${token}` } }), [401, code], `${what}, in the cookie`)
+    // A cookie is sent by the browser by itself: one that fails is no token (see below).
+    assert.deepEqual(await status(`${url}/topics/user.42.inbox/events`, { headers: { cookie: `ticker_token=${token}` } }), [401, 'TICKER_ERR_TOPIC_PRIVATE'], `${what}, in the cookie`)
   }
   assert.deepEqual(await status(`${url}/topics/user.42.inbox/events`, bearer(good)), [200, 'ok'], 'the good one still works')
   const logged = JSON.stringify(logs.lines)
@@ -185,4 +188,33 @@ test('a stream lives no longer than its token; a fresh token resumes exactly fro
   const resumed = new Recorder(t, `${url}/topics/user.42.inbox/stream?access_token=${fresh}&lastEventId=${first}`, ['user.42.inbox'])
   const after = await publish('after')
   assert.deepEqual((await resumed.count(2)).map((e) => [e.id, e.data]), [[missed, '"while away"'], [after, '"after"']])
+})
+
+test('the cookie is a credential only for this origin and the origins cors.origins lists by name; a bad cookie is no token', async (t) => {
+  const { url } = await startApp(t, { topics: TOPICS, auth: { jwt: { secret: SECRET } }, cors: { origins: ['*'] } })
+  const token = await sign(GRANT, secretKey, 'HS256', { exp: '1h' })
+  const cookie = { cookie: `ticker_token=${token}` }
+  // Any site may read public topics (cors *), never with the visitor's cookie.
+  assert.deepEqual(await status(`${url}/topics/user.42.inbox/events`, { headers: { ...cookie, origin: 'https://evil.example' } }), [401, 'TICKER_ERR_TOPIC_PRIVATE'])
+  assert.deepEqual(await status(`${url}/topics/user.42.inbox/events`, { headers: { ...cookie, origin: url } }), [200, 'ok'], 'the same origin')
+  assert.deepEqual(await status(`${url}/topics/user.42.inbox/events`, { headers: cookie }), [200, 'ok'], 'no Origin: a same-origin GET')
+  const listed = await startApp(t, { topics: TOPICS, auth: { jwt: { secret: SECRET } }, cors: { origins: ['https://app.example'] } })
+  assert.deepEqual(await status(`${listed.url}/topics/user.42.inbox/events`, { headers: { ...cookie, origin: 'https://app.example' } }), [200, 'ok'], 'an origin listed by name')
+  // A cookie that does not verify (expired, or planted) is no token: public reads go on.
+  const expired = await sign(GRANT, secretKey, 'HS256', { exp: Math.floor(Date.now() / 1000) - 3600 })
+  for (const bad of [expired, 'garbage']) {
+    assert.deepEqual(await status(`${url}/topics`, { headers: { cookie: `ticker_token=${bad}` } }), [200, 'ok'])
+    assert.deepEqual(await status(`${url}/topics/user.42.inbox/events`, { headers: { cookie: `ticker_token=${bad}` } }), [401, 'TICKER_ERR_TOPIC_PRIVATE'])
+  }
+  assert.deepEqual(await status(`${url}/topics`, bearer(expired)), [401, 'TICKER_ERR_TOKEN_EXPIRED'], 'a token sent on purpose still says why it failed')
+})
+
+test('a token that expires beyond a timer\'s range keeps its stream open', async (t) => {
+  const { url } = await startApp(t, { topics: TOPICS, auth: { jwt: { secret: SECRET }, publishToken: 'static-publisher' } })
+  const far = await sign(GRANT, secretKey, 'HS256', { exp: Math.floor(Date.now() / 1000) + 30 * 86_400 })
+  const stream = new Recorder(t, `${url}/topics/user.42.inbox/stream?access_token=${far}`, ['user.42.inbox'])
+  await stream.opened()
+  await fetch(`${url}/topics/user.42.inbox/events`, { method: 'POST', headers: { authorization: 'Bearer static-publisher', 'content-type': 'application/json' }, body: '{"data":"still here"}' })
+  assert.deepEqual((await stream.count(1)).map((e) => e.data), ['"still here"'])
+  assert.equal(stream.opens, 1, 'not ended and reopened')
 })

@@ -184,3 +184,16 @@ test('auth.jwt: one way to verify, a secret long enough, TICKER_JWT_SECRET; priv
   assert.equal(config.auth.jwt.secret, 'x'.repeat(32))
   assert.equal(buildConfig({ topics: { vault: { private: true } }, auth: { jwt: { secret: 'y'.repeat(32) } } }).topics.vault?.private, true)
 })
+
+test('topic families: a pattern is a pattern, and overlapping families and declared topics agree on privacy', () => {
+  assert.deepEqual(problemsOf(() => buildConfig({
+    auth: { subscribeToken: 's' },
+    topics: { 'user.admin.inbox': {} },
+    topicPatterns: { 'user.*.*': {}, 'user.*.inbox': { private: true }, 'room.*': {}, 'no-star': {}, 'bad..x': {} }
+  })), [
+    'topicPatterns.no-star: not a topic pattern; expected dot-separated parts of a-z 0-9 _ -, with * for one part (e.g. user.*.inbox)',
+    'topicPatterns.bad..x: not a topic pattern; expected dot-separated parts of a-z 0-9 _ -, with * for one part (e.g. user.*.inbox)',
+    'topicPatterns.user.*.inbox: some topics match both "user.*.*" and "user.*.inbox", and the first match ("user.*.*", public) decides; make both private or neither',
+    'topics.user.admin.inbox: matches the private family "user.*.inbox" but is declared public; declare it private: true, or name it otherwise'
+  ])
+})

@@ -71,6 +71,7 @@ test('on Redis: a family topic is created by its first publish and dropped from 
   })
   const { bus } = app.ticker
   const declared = (await bus.topics()).length
+  const before = await bus.cursor()
   await bus.publish('user.1.inbox', 'hello')
   await assert.rejects(bus.publish('users.1.inbox', 'x'), { code: 'TICKER_ERR_TOPIC_UNKNOWN' })
   assert.equal((await bus.topics()).length, declared + 1)
@@ -79,4 +80,8 @@ test('on Redis: a family topic is created by its first publish and dropped from 
   const raw = new Redis(redis.url)
   t.after(() => raw.disconnect())
   assert.equal(await raw.exists(`{${keyPrefix}}:t:user.1.inbox`), 0, 'its history is gone from Redis')
+  assert.equal((await bus.replay(['user.1.inbox'], before)).reset?.reason, 'evicted', 'a client that was away is told, not silently short')
+  await bus.publish('user.1.inbox', 'again')
+  const plan = await bus.replay(['user.1.inbox'], before)
+  assert.deepEqual([plan.reset?.reason, plan.events.map((e) => e.data)], ['evicted', ['again']], 'also once it is made again')
 })

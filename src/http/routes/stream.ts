@@ -89,7 +89,9 @@ export default async function streamRoutes (app: FastifyInstance, { hub, access,
     }
     reply.hijack()
     // A stream lives no longer than the grant it was opened under (a signed token's `exp`).
-    const { expiresAt } = access.grantOf(request)
+    // The token was accepted with the clock leeway: the stream gets the same, or a token that
+    // just expired would open a stream that ends at once, again and again.
+    const expiresAt = access.endOf(request)
     await hub.open(reply.raw, { ip: request.ip, topics, lastId: resumeId(request), format, headers: streamHead(reply), ...(expiresAt === undefined ? {} : { endsAt: expiresAt }) })
     return undefined
   }

@@ -61,6 +61,8 @@ type Entry = [id: string, fields: string[]]
 const DEFAULT_STREAM_CAPACITY = 100_000
 /** Dropped family topics whose eviction mark Redis keeps (see TOPIC_DROP_IDLE). */
 const MAX_DROP_MARKS = 100_000
+/** Idle topics checked together in one sweep's round trip. */
+const DROP_BATCH = 500
 /** Redis's replies for a server that cannot take writes for now. */
 const REDIS_BUSY_REPLIES = new Set(['LOADING', 'READONLY', 'MASTERDOWN', 'BUSY', 'NOREPLICAS', 'TRYAGAIN', 'CLUSTERDOWN'])
 /** The reader waits this long for new events before it looks at the epoch again. */
@@ -227,15 +229,20 @@ export class RedisBus implements Bus {
   async dropIdle (followed: (topic: string) => boolean): Promise<string[]> {
     if (this.#state !== 'up') return []
     const dropped: string[] = []
-    for (const topic of this.#known) {
-      const idleMs = familyOf(this.#options, topic)?.idleMs
-      if (idleMs === undefined || followed(topic)) continue
-      const k = this.#keys
-      const gone = await this.#redis.tickerTopicDropIdle(k.topic(topic), k.topics, k.evicted, k.dropped, topic, idleMs, MAX_DROP_MARKS).catch(() => 0)
-      if (gone !== 1) continue
-      this.#known.delete(topic)
-      this.#cache.delete(topic)
-      dropped.push(topic)
+    const k = this.#keys
+    const candidates = [...this.#known].filter((topic) => familyOf(this.#options, topic)?.idleMs !== undefined && !followed(topic))
+    // In batches sent together (the client pipelines concurrent commands): one round trip per
+    // batch, not per topic.
+    for (let i = 0; i < candidates.length; i += DROP_BATCH) {
+      const batch = candidates.slice(i, i + DROP_BATCH)
+      const gone = await Promise.all(batch.map(async (topic) =>
+        this.#redis.tickerTopicDropIdle(k.topic(topic), k.topics, k.evicted, k.dropped, topic, familyOf(this.#options, topic)?.idleMs ?? 0, MAX_DROP_MARKS).catch(() => 0)))
+      batch.forEach((topic, j) => {
+        if (gone[j] !== 1) return
+        this.#known.delete(topic)
+        this.#cache.delete(topic)
+        dropped.push(topic)
+      })
     }
     return dropped
   }

@@ -107,8 +107,14 @@ export function topicPattern (pattern: string): (topic: string) => boolean {
   }
 }
 
-/** A matcher for any of `patterns`. */
+/**
+ * A matcher for any of `patterns` (which must be valid): one regular expression, so a grant of
+ * a hundred patterns costs one test per topic, not a hundred. A part is a-z 0-9 _ - (nothing to
+ * escape); `*` is one non-empty part.
+ */
 export function anyTopicPattern (patterns: readonly string[]): (topic: string) => boolean {
-  const matchers = patterns.map(topicPattern)
-  return (topic) => matchers.some((match) => match(topic))
+  if (patterns.length === 0) return () => false
+  const alternatives = patterns.map((pattern) => pattern.split('.').map((part) => (part === '*' ? '[^.]+' : part)).join('\\.'))
+  const regex = new RegExp(`^(?:${alternatives.join('|')})$`)
+  return (topic) => regex.test(topic)
 }

@@ -112,7 +112,7 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
   const dropIdleTopics = async (): Promise<string[]> => {
     // One sweep at a time: a slow one (many topics on Redis) is not joined by the next tick's.
     sweeping ??= (async () => {
-      const dropped = await bus.dropIdle((topic) => hub.follows(topic))
+      const dropped = await bus.dropIdle(hub.followedTopics(), 3 * sweepEveryMs)
       for (const topic of dropped) dashboard.forget(topic)
       if (dropped.length > 0) app.log.debug({ topics: dropped.length }, 'dropped idle topics')
       return dropped
@@ -120,9 +120,9 @@ export async function buildApp (config: Readonly<Config>, options: BuildOptions 
     return sweeping
   }
   const idleMs = Math.min(...Object.values(config.topicPatterns).map((family) => (family.idleSeconds ?? Infinity) * 1000))
+  const sweepEveryMs = Number.isFinite(idleMs) ? Math.min(60_000, Math.max(1000, idleMs / 4)) : 60_000
   const sweeper = Number.isFinite(idleMs)
-    ? setInterval(() => { dropIdleTopics().catch((err: unknown) => app.log.warn({ err }, 'idle topics could not be dropped')) },
-      Math.min(60_000, Math.max(1000, idleMs / 4))).unref()
+    ? setInterval(() => { dropIdleTopics().catch((err: unknown) => app.log.warn({ err }, 'idle topics could not be dropped')) }, sweepEveryMs).unref()
     : undefined
   const parts: AppParts = { bus, hub, scheduler, dashboard, dropIdleTopics, metricsAddress: undefined }
   app.decorate('ticker', parts)

@@ -180,7 +180,8 @@ export class MemoryBus implements Bus {
    * Drops the topics of families that had no event for their idle time and that `followed` says
    * nobody follows; returns their names (for whoever holds state for them).
    */
-  async dropIdle (followed: (topic: string) => boolean): Promise<string[]> {
+  async dropIdle (following: ReadonlySet<string>): Promise<string[]> {
+    const followed = (topic: string): boolean => following.has(topic)
     const now = this.#now()
     const dropped: string[] = []
     for (const [name, topic] of this.#topics) {

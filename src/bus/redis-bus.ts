@@ -21,7 +21,7 @@ import { BusFullError, BusTimeoutError, BusUnavailableError, FencedError, TopicL
 import { formatId, newEpoch, parseId } from './event-id.ts'
 import { encodePayload } from './payload.ts'
 import { RedisLeases } from './lease.ts'
-import { EPOCH_ROTATE, LEASE_ACQUIRE, LEASE_RELEASE, LEASE_RENEW, PUBLISH, STATE_SAVE, TOPIC_DROP_IDLE } from './redis-scripts.ts'
+import { EPOCH_ROTATE, LEASE_ACQUIRE, LEASE_RELEASE, LEASE_RENEW, PUBLISH, STATE_SAVE, TOPIC_DROP_IDLE, TOPICS_FOLLOWED } from './redis-scripts.ts'
 import { planReplay, resumePoint, type ReplaySource } from './replay.ts'
 import { boundsOf, familyOf, isValidTopicName, type RingBounds, type TopicRules } from './topics.ts'
 import type { Bus, BusListener, BusLog, HistoryPage, ReplayPlan, RunCoordinator, RunLease, TickerEvent, TopicInfo } from './types.ts'
@@ -34,7 +34,8 @@ declare module 'ioredis' {
     tickerLeaseRenew (lease: string, instance: string, token: number, ttlMs: number): Result<number, Context>
     tickerLeaseRelease (lease: string, instance: string, token: number): Result<number, Context>
     tickerStateSave (state: string, fence: string, producer: string, json: string, token: number): Result<number, Context>
-    tickerTopicDropIdle (topic: string, topics: string, evicted: string, dropped: string, name: string, idleMs: number, maxMarks: number): Result<number, Context>
+    tickerTopicDropIdle (topic: string, topics: string, evicted: string, dropped: string, followed: string, name: string, idleMs: number, maxMarks: number): Result<number, Context>
+    tickerTopicsFollowed (followed: string, heldForMs: number, ...topics: string[]): Result<number, Context>
   }
 }
 
@@ -90,6 +91,7 @@ class Keys {
   readonly events: string
   readonly evicted: string
   readonly dropped: string
+  readonly followed: string
   readonly topics: string
   readonly state: string
   readonly #prefix: string
@@ -101,6 +103,7 @@ class Keys {
     this.events = `${this.#prefix}:events`
     this.evicted = `${this.#prefix}:evicted`
     this.dropped = `${this.#prefix}:dropped`
+    this.followed = `${this.#prefix}:followed`
     this.topics = `${this.#prefix}:topics`
     this.state = `${this.#prefix}:state`
   }
@@ -153,7 +156,8 @@ export class RedisBus implements Bus {
     this.#redis.defineCommand('tickerLeaseRelease', { numberOfKeys: 1, lua: LEASE_RELEASE })
     this.#redis.defineCommand('tickerStateSave', { numberOfKeys: 2, lua: STATE_SAVE })
     this.#redis.defineCommand('tickerEpochRotate', { numberOfKeys: 1, lua: EPOCH_ROTATE })
-    this.#redis.defineCommand('tickerTopicDropIdle', { numberOfKeys: 4, lua: TOPIC_DROP_IDLE })
+    this.#redis.defineCommand('tickerTopicDropIdle', { numberOfKeys: 5, lua: TOPIC_DROP_IDLE })
+    this.#redis.defineCommand('tickerTopicsFollowed', { numberOfKeys: 1, lua: TOPICS_FOLLOWED })
     this.#reader = new Redis(options.url, { enableOfflineQueue: true, maxRetriesPerRequest: null, retryStrategy })
     for (const client of [this.#redis, this.#reader]) client.on('error', () => {}) // state changes are logged below
     this.#redis.on('close', () => this.#lost())
@@ -226,17 +230,22 @@ export class RedisBus implements Bus {
     return event
   }
 
-  async dropIdle (followed: (topic: string) => boolean): Promise<string[]> {
+  async dropIdle (following: ReadonlySet<string>, heldForMs: number): Promise<string[]> {
     if (this.#state !== 'up') return []
     const dropped: string[] = []
     const k = this.#keys
-    const candidates = [...this.#known].filter((topic) => familyOf(this.#options, topic)?.idleMs !== undefined && !followed(topic))
+    // What streams here follow, for every instance to see until the next sweep (and then some).
+    const followedHere = [...following].filter((topic) => familyOf(this.#options, topic) !== undefined)
+    for (let i = 0; i < followedHere.length; i += DROP_BATCH) {
+      await this.#redis.tickerTopicsFollowed(k.followed, heldForMs, ...followedHere.slice(i, i + DROP_BATCH))
+    }
+    const candidates = [...this.#known].filter((topic) => familyOf(this.#options, topic)?.idleMs !== undefined && !following.has(topic))
     // In batches sent together (the client pipelines concurrent commands): one round trip per
     // batch, not per topic.
     for (let i = 0; i < candidates.length; i += DROP_BATCH) {
       const batch = candidates.slice(i, i + DROP_BATCH)
       const gone = await Promise.all(batch.map(async (topic) =>
-        this.#redis.tickerTopicDropIdle(k.topic(topic), k.topics, k.evicted, k.dropped, topic, familyOf(this.#options, topic)?.idleMs ?? 0, MAX_DROP_MARKS).catch(() => 0)))
+        this.#redis.tickerTopicDropIdle(k.topic(topic), k.topics, k.evicted, k.dropped, k.followed, topic, familyOf(this.#options, topic)?.idleMs ?? 0, MAX_DROP_MARKS).catch(() => 0)))
       batch.forEach((topic, j) => {
         if (gone[j] !== 1) return
         this.#known.delete(topic)

@@ -13,6 +13,7 @@
  *     {prefix}:evicted       hash     topic → the highest ID trimmed from its stream (or, for a
  *                                     family topic dropped when idle, its last event)
  *     {prefix}:dropped       zset     dropped family topics by last seq: bounds their marks
+ *     {prefix}:followed      zset     family topics some instance's streams follow, until when
  *     {prefix}:topics        zset     topics created by publishing, scored by the seq that created
  *                                     them (declared ones are not in it)
  *     {prefix}:lease:<p>     string   who runs producer p now, with its fencing token (see below)
@@ -94,7 +95,20 @@ return {epoch, seq, now}
 `
 
 /**
- * KEYS: topic stream, topics, evicted, dropped. ARGV: topic, idle ms, most drop marks kept.
+ * KEYS: followed. ARGV: ms to hold, topics. Marks topics as followed (by some instance's
+ * streams) until now + ms, by Redis's clock, and forgets marks that ran out.
+ */
+export const TOPICS_FOLLOWED = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'GT', now + tonumber(ARGV[1]), ARGV[i]) end
+return #ARGV - 1
+`
+
+/**
+ * KEYS: topic stream, topics, evicted, dropped, followed. ARGV: topic, idle ms, most drop marks
+ * kept. A topic some instance's streams follow (see TOPICS_FOLLOWED) is kept.
  * Drops a family topic (its history and its place among created topics) unless it had an event
  * within the idle time (by Redis's clock). Its eviction mark becomes its last event, so a client
  * resuming from before that is told `reset`, even once the topic is made again; the marks of
@@ -105,6 +119,8 @@ local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if top and now - tonumber(top[2][2]) < tonumber(ARGV[2]) then return 0 end
+local held = redis.call('ZSCORE', KEYS[5], ARGV[1])
+if held and tonumber(held) > now then return 0 end
 if top then
   redis.call('HSET', KEYS[3], ARGV[1], top[1])
   redis.call('ZADD', KEYS[4], tonumber(string.match(top[1], '^(%d+)')), ARGV[1])

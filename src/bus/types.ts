@@ -116,9 +116,11 @@ export interface Bus {
   hasTopic (topic: string): boolean
   /**
    * Drops the topics of families (config `topicPatterns`) that had no event for their idle time
-   * and that `followed` says nobody follows here, with their history; returns their names.
+   * and that nobody follows, with their history; returns their names. `following`: the topics
+   * streams here follow; shared with other instances (Redis) for `heldForMs`, so that none of them
+   * drops a topic followed only here.
    */
-  dropIdle (followed: (topic: string) => boolean): Promise<string[]>
+  dropIdle (following: ReadonlySet<string>, heldForMs: number): Promise<string[]>
   /** Resolves once the bus can serve (at once for the memory backend; when Redis is reached for redis). */
   ready (): Promise<void>
   /** Whether the bus can serve now: `connecting` until it first could, `down` while it cannot. */

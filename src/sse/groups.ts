@@ -43,6 +43,11 @@ export class Groups {
     return this.#byTopic.get(topic)
   }
 
+  /** Every topic some group follows. */
+  topics (): ReadonlySet<string> {
+    return new Set(this.#byTopic.keys())
+  }
+
   /** Every group now. */
   all (): IterableIterator<Group> {
     return this.#byKey.values()

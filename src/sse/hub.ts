@@ -144,6 +144,11 @@ export class SseHub {
     return this.#groups.following(topic) !== undefined
   }
 
+  /** Every topic a stream here follows. */
+  followedTopics (): ReadonlySet<string> {
+    return this.#groups.topics()
+  }
+
   /** The names of the formats streams may ask for. */
   get formatNames (): string[] { return [...this.#options.formats.keys()] }
 

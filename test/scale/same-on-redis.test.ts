@@ -85,3 +85,25 @@ test('on Redis: a family topic is created by its first publish and dropped from 
   const plan = await bus.replay(['user.1.inbox'], before)
   assert.deepEqual([plan.reset?.reason, plan.events.map((e) => e.data)], ['evicted', ['again']], 'also once it is made again')
 })
+
+test('on Redis: a family topic followed through one instance is not dropped by another', { skip: redisMissing() }, async (t) => {
+  const redis = await startRedis(t)
+  const config = {
+    topicPatterns: { 'room.*': { idleSeconds: 1 } },
+    bus: { backend: 'redis', redis: { url: redis.url, keyPrefix: randomUUID() } }
+  }
+  const a = await startApp(t, config)
+  const b = await startApp(t, config)
+  await a.app.ticker.bus.publish('room.1', 'hello')
+  const follower = new Recorder(t, `${b.url}/topics/room.1/stream`, ['room.1'])
+  await follower.opened()
+  await b.app.ticker.dropIdleTopics() // B tells Redis what its streams follow
+  await waitUntil(async () => {
+    const latest = await a.app.ticker.bus.latest('room.1')
+    return latest !== undefined && Date.now() - latest.time > 1200
+  }, 5000, 'the topic to be idle')
+  assert.deepEqual(await a.app.ticker.dropIdleTopics(), [], 'followed on B, so A keeps it')
+  assert.equal(a.app.ticker.bus.hasTopic('room.1'), true)
+  follower.source.close()
+  await waitUntil(async () => (await a.app.ticker.dropIdleTopics()).includes('room.1'), 15_000, 'A to drop it once B follows it no more')
+})

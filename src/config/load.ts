@@ -5,6 +5,7 @@
  * Every problem is reported, one line each, naming the field: see {@link ConfigError}.
  */
 import { readFileSync } from 'node:fs'
+import { createPublicKey } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { parse as parseYaml } from 'yaml'
 import { Value } from '@sinclair/typebox/value'
@@ -160,6 +161,7 @@ function crossFieldProblems (config: Config): string[] {
     problems.push(`auth.subscribeToken: required because topics ${privateTopics.join(', ')} are private (or set TICKER_SUBSCRIBE_TOKEN, or auth.jwt)`)
   }
   if (verifiers > 1) problems.push('auth.jwt: set one of secret, publicKeyFile and jwksFile, not several')
+  problems.push(...jwtKeyProblems(jwt))
   if (jwt.secret !== '' && jwt.secret.length < 32) problems.push('auth.jwt.secret: too short for HS256; use at least 32 characters (e.g. `openssl rand -base64 32`)')
   if (names.length > config.bus.maxTopics) {
     problems.push(`bus.maxTopics: ${config.bus.maxTopics} is fewer than the ${names.length} declared topics`)
@@ -203,6 +205,45 @@ function familyPrivacyProblems (config: Config): string[] {
     const family = patterns.find((p) => privacy(p) && topicPattern(p)(name))
     if (family !== undefined && topic.private !== true) {
       problems.push(`topics.${name}: matches the private family "${family}" but is declared public; declare it private: true, or name it otherwise`)
+    }
+  }
+  return problems
+}
+
+/** A key file that cannot be read or is not a key is a config problem (exit 2), found at load. */
+function jwtKeyProblems (jwt: Config['auth']['jwt']): string[] {
+  const read = (field: string, path: string): string | undefined => {
+    try {
+      return readFileSync(path, 'utf8')
+    } catch (err) {
+      problems.push(`${field}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`)
+      return undefined
+    }
+  }
+  const problems: string[] = []
+  if (jwt.publicKeyFile !== '') {
+    const text = read('auth.jwt.publicKeyFile', jwt.publicKeyFile)
+    if (text !== undefined) {
+      try {
+        const key = createPublicKey(text)
+        const ok = key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'ed25519' ||
+          (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1')
+        if (!ok) problems.push(`auth.jwt.publicKeyFile: ${jwt.publicKeyFile} is not an RSA, P-256 or Ed25519 public key`)
+      } catch {
+        problems.push(`auth.jwt.publicKeyFile: ${jwt.publicKeyFile} is not a PEM public key`)
+      }
+    }
+  }
+  if (jwt.jwksFile !== '') {
+    const text = read('auth.jwt.jwksFile', jwt.jwksFile)
+    if (text !== undefined) {
+      let keys: unknown
+      try {
+        keys = (JSON.parse(text) as { keys?: unknown }).keys
+      } catch {
+        keys = undefined
+      }
+      if (!Array.isArray(keys) || keys.length === 0) problems.push(`auth.jwt.jwksFile: ${jwt.jwksFile} is not a JSON Web Key Set ({"keys": [...]})`)
     }
   }
   return problems

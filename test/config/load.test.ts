@@ -197,3 +197,16 @@ test('topic families: a pattern is a pattern, and overlapping families and decla
     'topics.user.admin.inbox: matches the private family "user.*.inbox" but is declared public; declare it private: true, or name it otherwise'
   ])
 })
+
+test('auth.jwt key files are checked at load: missing, not a key, a key of another kind, not a key set', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ticker-keys-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const notPem = join(dir, 'not.pem')
+  writeFileSync(notPem, 'hello')
+  const notJwks = join(dir, 'not.json')
+  writeFileSync(notJwks, '{"keys": []}')
+  const missing = join(dir, 'missing.pem')
+  assert.deepEqual(problemsOf(() => buildConfig({ auth: { jwt: { publicKeyFile: missing } } })), [`auth.jwt.publicKeyFile: cannot read ${missing} (ENOENT)`])
+  assert.deepEqual(problemsOf(() => buildConfig({ auth: { jwt: { publicKeyFile: notPem } } })), [`auth.jwt.publicKeyFile: ${notPem} is not a PEM public key`])
+  assert.deepEqual(problemsOf(() => buildConfig({ auth: { jwt: { jwksFile: notJwks } } })), [`auth.jwt.jwksFile: ${notJwks} is not a JSON Web Key Set ({"keys": [...]})`])
+})

@@ -178,6 +178,7 @@ test('dashboard tiles: a missing, unused or contradictory setting, or a bad fiel
 test('auth.jwt: one way to verify, a secret long enough, TICKER_JWT_SECRET; private topics may rely on it', () => {
   assert.deepEqual(problemsOf(() => buildConfig({ auth: { jwt: { secret: 'short', jwksFile: '/x.json' } } })), [
     'auth.jwt: set one of secret, publicKeyFile and jwksFile, not several',
+    'auth.jwt.jwksFile: cannot read /x.json (ENOENT)',
     'auth.jwt.secret: too short for HS256; use at least 32 characters (e.g. `openssl rand -base64 32`)'
   ])
   const config = loadConfig({ argv: [], env: { TICKER_JWT_SECRET: 'x'.repeat(32) } })

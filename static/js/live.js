@@ -89,7 +89,7 @@ export function showStale (root, marked, since) {
  * `names`, and `onState` when the connection changes. After a non-200 answer the browser stops
  * trying; this then retries with a backoff (1 s doubling to 30 s, jittered), from the last ID.
  * @param {{ url: string, lastId: string, names: readonly string[],
- *   onFrame: (name: string, html: string) => void,
+ *   onFrame: (name: string, html: string, id: string) => void,
  *   onState: (state: ConnectionState, nextTryAt: number | undefined) => void,
  *   onReload?: () => void }} options
  * @returns {() => void} stops following
@@ -113,7 +113,7 @@ export function follow ({ url, lastId, names, onFrame, onState, onReload }) {
     for (const name of names) {
       current.addEventListener(name, (event) => {
         if (event.lastEventId !== '') last = event.lastEventId
-        onFrame(name, event.data)
+        onFrame(name, event.data, event.lastEventId)
       })
     }
     // History was lost on the server: the frames that follow carry each tile's whole state.

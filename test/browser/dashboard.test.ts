@@ -263,3 +263,28 @@ test('<ticker-tile> on another origin: renders in its shadow root, stays live, s
   assert.equal(await tile.locator('.stale-note').count(), 0)
   assert.deepEqual(errors.filter((e) => !e.includes('ERR_CONNECTION_REFUSED') && !e.includes('EventSource')), [])
 })
+
+test('eight <ticker-tile> elements on one page share one stream: all live (browsers allow six connections per origin); an unknown topic says so', async (t) => {
+  const browser = await launch(t)
+  if (browser === undefined) return
+  let tickerUrl = ''
+  const names = Array.from({ length: 8 }, (_, i) => `room${i}`)
+  const other = await otherOrigin(t, () => `<!doctype html><title>Many</title>
+<script type="module" src="${tickerUrl}/static/js/ticker-tile.js"></script>
+${names.map((n) => `<ticker-tile topic="${n}"></ticker-tile>`).join('\n')}
+<ticker-tile topic="nope"></ticker-tile>`)
+  const config = boardConfig(0, other)
+  const { url } = await startApp(t, { ...config, topics: { ...(config.topics as object), ...Object.fromEntries(names.map((n) => [n, {}])) } })
+  tickerUrl = url
+  const page = await browser.newPage()
+  t.after(() => page.close())
+  const errors = watchErrors(page)
+  await page.goto(other)
+  await page.locator('ticker-tile[topic="room7"] [data-conn="live"]').waitFor({ timeout: 5000 })
+  for (const name of names) await publish(url, name, { hello: name })
+  for (const name of names) await page.locator(`ticker-tile[topic="${name}"] pre`, { hasText: `"hello": "${name}"` }).waitFor({ timeout: 3000 })
+  assert.match(await page.locator('ticker-tile[topic="nope"] .tile-body').textContent() ?? '', /"nope" is not a public topic of this Ticker/)
+  const metrics = await (await fetch(`${url}/metrics`)).text()
+  assert.match(metrics, /^ticker_sse_open_streams 1$/m, 'one stream for the whole page')
+  assert.deepEqual(errors, [])
+})

@@ -4,7 +4,7 @@
  */
 import { once } from 'node:events'
 import { get, type IncomingMessage } from 'node:http'
-import { connect, createServer, type Server, type Socket } from 'node:net'
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import type { TestContext } from 'node:test'
 import { EventSource } from 'eventsource'
 import { createParser } from 'eventsource-parser'
@@ -35,6 +35,15 @@ export interface Started {
 
 export function testConfig (overrides: unknown = {}): Readonly<Config> {
   return buildConfig(mergeConfig(TEST_DEFAULTS, overrides))
+}
+
+/** A loopback port free right now (for a child process that must be told its port). */
+export async function freePort (): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
 }
 
 /** A real server on 127.0.0.1 and an ephemeral port, closed when the test ends. */

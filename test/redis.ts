@@ -6,10 +6,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { waitUntil } from './helper.ts'
+import { freePort, waitUntil } from './helper.ts'
 
 const REDIS_SERVER = 'redis-server'
 
@@ -20,14 +19,6 @@ export function redisMissing (): string | undefined {
   const why = `${REDIS_SERVER} is not installed (apt-get install redis-server)`
   if (process.env.CI === 'true') throw new Error(`${why}: CI runs every suite`)
   return why
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 export interface RedisServer {

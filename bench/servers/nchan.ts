@@ -3,24 +3,15 @@
  * loopback port with its own prefix directory; one worker process, like one Node process.
  */
 import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Started } from '../lib/processes.ts'
+import { freePort } from '../../test/helper.ts'
 
 export const NGINX = '/usr/sbin/nginx'
 const NCHAN_MODULE = '/usr/share/nginx/modules/ngx_nchan_module.so'
-
-async function freePort (): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 export function nchanAvailable (): boolean {
   return existsSync(NGINX) && existsSync(NCHAN_MODULE)

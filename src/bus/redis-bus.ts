@@ -16,28 +16,16 @@
  *   BusUnavailableError (503); ioredis reconnects with backoff, and the bus serves again when
  *   Redis is back. Nothing waits in memory for it: the command connection keeps no offline queue.
  */
-import { Redis, ReplyError, type Result } from 'ioredis'
+import { Redis, ReplyError } from 'ioredis'
 import { BusFullError, BusTimeoutError, BusUnavailableError, FencedError, TopicLimitError, TopicNameInvalidError, TopicUnknownError } from '../errors.ts'
 import { formatId, newEpoch, parseId } from './event-id.ts'
 import { encodePayload } from './payload.ts'
 import { RedisLeases } from './lease.ts'
-import { EPOCH_ROTATE, LEASE_ACQUIRE, LEASE_RELEASE, LEASE_RENEW, PUBLISH, STATE_SAVE, TOPIC_DROP_IDLE, TOPICS_FOLLOWED } from './redis-scripts.ts'
+import { SharedEvents } from './shared-events.ts'
+import { defineScripts, Keys } from './redis-scripts.ts'
 import { planReplay, resumePoint, type ReplaySource } from './replay.ts'
 import { boundsOf, familyOf, isValidTopicName, type RingBounds, type TopicRules } from './topics.ts'
 import type { Bus, BusListener, BusLog, HistoryPage, ReplayPlan, RunCoordinator, RunLease, TickerEvent, TopicInfo } from './types.ts'
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    tickerPublish (...args: Array<string | number>): Result<[string, number, number], Context>
-    tickerEpochRotate (epoch: string, seen: string, next: string): Result<string, Context>
-    tickerLeaseAcquire (lease: string, fence: string, instance: string, ttlMs: number): Result<[number, string], Context>
-    tickerLeaseRenew (lease: string, instance: string, token: number, ttlMs: number): Result<number, Context>
-    tickerLeaseRelease (lease: string, instance: string, token: number): Result<number, Context>
-    tickerStateSave (state: string, fence: string, producer: string, json: string, token: number): Result<number, Context>
-    tickerTopicDropIdle (topic: string, topics: string, evicted: string, dropped: string, followed: string, name: string, idleMs: number, maxMarks: number): Result<number, Context>
-    tickerTopicsFollowed (followed: string, heldForMs: number, ...topics: string[]): Result<number, Context>
-  }
-}
 
 export interface RedisBusOptions extends TopicRules {
   readonly url: string
@@ -68,7 +56,6 @@ const DROP_BATCH = 500
 const REDIS_BUSY_REPLIES = new Set(['LOADING', 'READONLY', 'MASTERDOWN', 'BUSY', 'NOREPLICAS', 'TRYAGAIN', 'CLUSTERDOWN'])
 /** The reader waits this long for new events before it looks at the epoch again. */
 const READ_BLOCK_MS = 1000
-/** Events kept by seq, so that replays share event objects (and their encoded frames) with live fan-out. */
 /** How long publish() waits for this instance's reader to hand its event to the listeners. */
 const DELIVERY_WAIT_MS = 5000
 
@@ -85,34 +72,6 @@ const NOT_REACHED = new BusUnavailableError()
 const silent: BusLog = { info () {}, warn () {}, error () {} }
 const field = (fields: readonly string[], name: string): string => fields[fields.indexOf(name) + 1] ?? ''
 
-class Keys {
-  readonly epoch: string
-  readonly seq: string
-  readonly events: string
-  readonly evicted: string
-  readonly dropped: string
-  readonly followed: string
-  readonly topics: string
-  readonly state: string
-  readonly #prefix: string
-
-  constructor (prefix: string) {
-    this.#prefix = `{${prefix}}`
-    this.epoch = `${this.#prefix}:epoch`
-    this.seq = `${this.#prefix}:seq`
-    this.events = `${this.#prefix}:events`
-    this.evicted = `${this.#prefix}:evicted`
-    this.dropped = `${this.#prefix}:dropped`
-    this.followed = `${this.#prefix}:followed`
-    this.topics = `${this.#prefix}:topics`
-    this.state = `${this.#prefix}:state`
-  }
-
-  topic (name: string): string { return `${this.#prefix}:t:${name}` }
-  lease (producer: string): string { return `${this.#prefix}:lease:${producer}` }
-  fence (producer: string): string { return `${this.#prefix}:fence:${producer}` }
-}
-
 export class RedisBus implements Bus {
   readonly #options: RedisBusOptions
   readonly #keys: Keys
@@ -122,12 +81,8 @@ export class RedisBus implements Bus {
   readonly #gapListeners = new Set<() => void>()
   /** Topics this instance knows to exist: declared, created by publishing (here or elsewhere). */
   readonly #known = new Set<string>()
-  /**
-   * Per topic, the events this instance made from Redis's entries, by seq, at most the topic's
-   * capacity: live delivery, replays and history share one object per event, so an instance holds
-   * what a memory bus would, however many streams resume far back.
-   */
-  readonly #cache = new Map<string, Map<number, TickerEvent>>()
+  /** The events made from Redis's entries, shared by live delivery, replays and history. */
+  readonly #shared: SharedEvents
   /** Counts epoch adoptions: a read issued before the latest is stale (it follows the old history). */
   #generation = 0
   /** Events published here, waiting for the reader to hand them to the listeners. */
@@ -148,16 +103,10 @@ export class RedisBus implements Bus {
   private constructor (options: RedisBusOptions) {
     this.#options = options
     this.#keys = new Keys(options.keyPrefix)
+    this.#shared = new SharedEvents((topic) => (boundsOf(options, topic) ?? options.defaults).capacity)
     const retryStrategy = (attempt: number): number => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS)
     this.#redis = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, commandTimeout: COMMAND_TIMEOUT_MS, enableAutoPipelining: true })
-    this.#redis.defineCommand('tickerPublish', { numberOfKeys: 7, lua: PUBLISH })
-    this.#redis.defineCommand('tickerLeaseAcquire', { numberOfKeys: 2, lua: LEASE_ACQUIRE })
-    this.#redis.defineCommand('tickerLeaseRenew', { numberOfKeys: 1, lua: LEASE_RENEW })
-    this.#redis.defineCommand('tickerLeaseRelease', { numberOfKeys: 1, lua: LEASE_RELEASE })
-    this.#redis.defineCommand('tickerStateSave', { numberOfKeys: 2, lua: STATE_SAVE })
-    this.#redis.defineCommand('tickerEpochRotate', { numberOfKeys: 1, lua: EPOCH_ROTATE })
-    this.#redis.defineCommand('tickerTopicDropIdle', { numberOfKeys: 5, lua: TOPIC_DROP_IDLE })
-    this.#redis.defineCommand('tickerTopicsFollowed', { numberOfKeys: 1, lua: TOPICS_FOLLOWED })
+    defineScripts(this.#redis)
     this.#reader = new Redis(options.url, { enableOfflineQueue: true, maxRetriesPerRequest: null, retryStrategy })
     for (const client of [this.#redis, this.#reader]) client.on('error', () => {}) // state changes are logged below
     this.#redis.on('close', () => this.#lost())
@@ -249,7 +198,7 @@ export class RedisBus implements Bus {
       batch.forEach((topic, j) => {
         if (gone[j] !== 1) return
         this.#known.delete(topic)
-        this.#cache.delete(topic)
+        this.#shared.forget(topic)
         dropped.push(topic)
       })
     }
@@ -486,7 +435,7 @@ export class RedisBus implements Bus {
     const own = this.#own.get(seq)
     this.#own.delete(seq)
     const event = own?.event ?? this.#event(field(fields, 'p'), id, fields)
-    if (own !== undefined) this.#remember(event)
+    if (own !== undefined) this.#shared.remember(event)
     this.#known.add(event.topic) // created on another instance, perhaps
     for (const listener of this.#listeners) {
       try {
@@ -532,7 +481,7 @@ export class RedisBus implements Bus {
     if (epoch === this.#epoch) return
     const previous = this.#epoch
     this.#epoch = epoch
-    this.#cache.clear()
+    this.#shared.clear()
     if (previous === '') return
     this.#generation++
     this.#log.warn({ was: previous, now: epoch }, 'Redis has a new epoch (its history was lost): open streams end, and clients that resume get reset')
@@ -546,34 +495,19 @@ export class RedisBus implements Bus {
   /** The event of a stream entry, shared with the event of the same seq seen before. */
   #event (topic: string, id: string, fields: readonly string[]): TickerEvent {
     const seq = seqOf(id)
-    const seen = this.#cache.get(topic)?.get(seq)
+    const seen = this.#shared.get(topic, seq)
     if (seen !== undefined) return seen
     const json = field(fields, 'd')
     const event: TickerEvent = Object.freeze({
       id: formatId(this.#epoch, seq), seq, topic, time: Number(field(fields, 't')), data: JSON.parse(json) as unknown, json
     })
-    this.#remember(event)
+    this.#shared.remember(event)
     return event
-  }
-
-  /** Keeps `event` for sharing, forgetting the topic's earliest-kept one past its capacity. */
-  #remember (event: TickerEvent): void {
-    let cache = this.#cache.get(event.topic)
-    if (cache === undefined) {
-      cache = new Map()
-      this.#cache.set(event.topic, cache)
-    }
-    cache.set(event.seq, event)
-    if (cache.size > (boundsOf(this.#options, event.topic) ?? this.#options.defaults).capacity) {
-      cache.delete(cache.keys().next().value as number)
-    }
   }
 
   /** Events this instance holds in memory for sharing: at most the sum of its topics' capacities. */
   get heldEvents (): number {
-    let held = 0
-    for (const cache of this.#cache.values()) held += cache.size
-    return held
+    return this.#shared.size
   }
 
   /** The events of `entries` that are younger than the topic's maxAgeSeconds. */

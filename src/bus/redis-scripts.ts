@@ -1,6 +1,7 @@
 /**
- * The Lua scripts of the Redis backend. Each runs atomically in Redis, so IDs, order, trimming
- * and topic creation are decided in one place for every instance.
+ * The Lua scripts of the Redis backend, its keys, and the commands that run the scripts. Each
+ * script runs atomically in Redis, so IDs, order, trimming and topic creation are decided in one
+ * place for every instance.
  *
  * Keys (all under one hash tag, `{prefix}`, so a cluster keeps them in one slot):
  *
@@ -20,6 +21,50 @@
  *     {prefix}:fence:<p>     counter  the latest fencing token granted for producer p
  *     {prefix}:state         hash     producer → its state as JSON (a feed's seen items, ETag, backoff)
  */
+
+import type { Redis, Result } from 'ioredis'
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    tickerPublish (...args: Array<string | number>): Result<[string, number, number], Context>
+    tickerEpochRotate (epoch: string, seen: string, next: string): Result<string, Context>
+    tickerLeaseAcquire (lease: string, fence: string, instance: string, ttlMs: number): Result<[number, string], Context>
+    tickerLeaseRenew (lease: string, instance: string, token: number, ttlMs: number): Result<number, Context>
+    tickerLeaseRelease (lease: string, instance: string, token: number): Result<number, Context>
+    tickerStateSave (state: string, fence: string, producer: string, json: string, token: number): Result<number, Context>
+    tickerTopicDropIdle (topic: string, topics: string, evicted: string, dropped: string, followed: string, name: string, idleMs: number, maxMarks: number): Result<number, Context>
+    tickerTopicsFollowed (followed: string, heldForMs: number, ...topics: string[]): Result<number, Context>
+  }
+}
+
+/** The keys of one history (see above). */
+export class Keys {
+  readonly epoch: string
+  readonly seq: string
+  readonly events: string
+  readonly evicted: string
+  readonly dropped: string
+  readonly followed: string
+  readonly topics: string
+  readonly state: string
+  readonly #prefix: string
+
+  constructor (prefix: string) {
+    this.#prefix = `{${prefix}}`
+    this.epoch = `${this.#prefix}:epoch`
+    this.seq = `${this.#prefix}:seq`
+    this.events = `${this.#prefix}:events`
+    this.evicted = `${this.#prefix}:evicted`
+    this.dropped = `${this.#prefix}:dropped`
+    this.followed = `${this.#prefix}:followed`
+    this.topics = `${this.#prefix}:topics`
+    this.state = `${this.#prefix}:state`
+  }
+
+  topic (name: string): string { return `${this.#prefix}:t:${name}` }
+  lease (producer: string): string { return `${this.#prefix}:lease:${producer}` }
+  fence (producer: string): string { return `${this.#prefix}:fence:${producer}` }
+}
 
 /**
  * KEYS: epoch, seq, events, topic stream, topics, evicted, fence (of the publishing producer; any
@@ -194,3 +239,15 @@ if redis.call('GET', KEYS[2]) ~= ARGV[3] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 `
+
+/** Makes the scripts above commands of `redis` (sent by hash once Redis knows them). */
+export function defineScripts (redis: Redis): void {
+  redis.defineCommand('tickerPublish', { numberOfKeys: 7, lua: PUBLISH })
+  redis.defineCommand('tickerLeaseAcquire', { numberOfKeys: 2, lua: LEASE_ACQUIRE })
+  redis.defineCommand('tickerLeaseRenew', { numberOfKeys: 1, lua: LEASE_RENEW })
+  redis.defineCommand('tickerLeaseRelease', { numberOfKeys: 1, lua: LEASE_RELEASE })
+  redis.defineCommand('tickerStateSave', { numberOfKeys: 2, lua: STATE_SAVE })
+  redis.defineCommand('tickerEpochRotate', { numberOfKeys: 1, lua: EPOCH_ROTATE })
+  redis.defineCommand('tickerTopicDropIdle', { numberOfKeys: 5, lua: TOPIC_DROP_IDLE })
+  redis.defineCommand('tickerTopicsFollowed', { numberOfKeys: 1, lua: TOPICS_FOLLOWED })
+}

@@ -139,11 +139,6 @@ export class SseHub {
   /** Which writer puts bytes on sockets. */
   get writer (): StreamWriter['name'] { return this.#options.writer.name }
 
-  /** Whether any stream here follows `topic`. */
-  follows (topic: string): boolean {
-    return this.#groups.following(topic) !== undefined
-  }
-
   /** Every topic a stream here follows. */
   followedTopics (): ReadonlySet<string> {
     return this.#groups.topics()

@@ -6,20 +6,11 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { publish, startApp, waitUntil } from '../helper.ts'
+import { freePort, publish, startApp, waitUntil } from '../helper.ts'
 
 const PROMETHEUS = '/usr/bin/prometheus'
-
-async function freePort (): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 interface QueryResult { status: string, data: { result: Array<{ metric: Record<string, string>, value: [number, string] }> } }
 

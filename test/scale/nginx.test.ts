@@ -8,12 +8,11 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { randomUUID } from 'node:crypto'
-import { Recorder, publish, startApp, waitUntil } from '../helper.ts'
+import { Recorder, freePort, publish, startApp, waitUntil } from '../helper.ts'
 import { redisMissing, startRedis } from '../redis.ts'
 
 const NGINX = '/usr/sbin/nginx'
@@ -23,14 +22,6 @@ function nginxMissing (): string | undefined {
   if (existsSync(NGINX)) return redisMissing()
   if (process.env.CI === 'true') throw new Error('nginx is not installed (apt-get install nginx-light): CI runs every suite')
   return 'nginx is not installed (apt-get install nginx-light)'
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 /** nginx with the sample config, in front of `ports`; stopped by its PID when the test ends. */
